@@ -1,0 +1,50 @@
+# lscb: `make demo` sets everything up and writes a pack from synthetic data; `make test` tests.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   := reports/demo
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo data run notebooks test test-fast bench lint clean
+
+help: ## Show the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/lscb: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/lscb ## Create .venv and install lscb with its test tools
+
+data/raw/.generated: $(BIN)/lscb
+	$(BIN)/lscb generate --raw data/raw --reference data/reference
+	@touch $@
+
+data: data/raw/.generated ## Generate the synthetic demo council and synthetic DfE reference files
+
+run: data ## Run the pipeline on data/raw (the settings in lscb.toml)
+	$(BIN)/lscb run --out $(DEMO)
+
+notebooks: install ## Execute the analysts' notebooks against the warehouse into reports/demo/notebooks
+	$(BIN)/lscb notebooks --out $(DEMO)
+
+demo: run notebooks ## Set up, generate the synthetic council, run the pipeline, write the pack
+	@echo "Demo pack written to $(DEMO):" && ls -1 $(DEMO) | sed 's|^|  $(DEMO)/|'
+
+test: install ## Run the tests (those needing ../shared or Chromium skip outside CI)
+	$(BIN)/python -m pytest
+
+test-fast: install ## Run the tests except the slow end-to-end ones
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: install ## Measure speed and memory (demo, 10 years, national scale, liiatools peer)
+	$(BIN)/python benchmarks/bench.py --scale all
+
+lint: install ## Lint Python with ruff
+	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check pipeline tests
+
+clean: ## Remove generated data, the warehouse and reports (keeps .venv)
+	rm -rf data/raw/* data/raw/.generated data/processed/* data/reference reports/* .bench
+	@touch data/raw/.gitkeep data/processed/.gitkeep reports/.gitkeep
