@@ -1,0 +1,145 @@
+"""Vectorised normalisation of extract values, from the text as read to canonical text.
+
+Every function takes and returns a pandas Series of strings (missing as NA), works column-wise
+(national scale is tens of millions of rows) and changes only what is unambiguous. A value it cannot
+read is returned as the analyst typed it (trimmed), so that the pandera model reports that value.
+
+Canonical text: dates `YYYY-MM-DD`, date-times `YYYY-MM-DD HH:MM:SS`, ids without spaces or a
+trailing `.0`, codes upper-case from the model's code list, yes/no as `Y`/`N`, integers as digits.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# Excel's day zero for serial dates (1900 date system, after Lotus' leap-year bug).
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+# Serials from 1927 to 2119: anything else in a date column is more likely a typo than a date.
+SERIAL_RANGE = (10_000, 80_000)
+SAMPLE = 1000
+
+# Formats tried in turn (each on what the previous ones could not read). strptime's %d and %m take
+# one or two digits, so 1/2/2015 is 1 February.
+_DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+_DATETIME_FORMATS = [
+    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S.%f",
+    "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
+]
+_SERIAL = r"^\d{4,5}(?:\.\d+)?$"
+_OFSTED_PREFIX = r"^[A-Z]{1,2}\)\s*"  # "q) 6: Police", "a) Male"
+_LEADING_CODE = r"^([0-9A-Z]{1,4})\s*[:\-\u2013]"  # "6: Police", "E11 - Adopted"
+
+YES = {"Y", "YES", "TRUE", "T", "1"}
+NO = {"N", "NO", "FALSE", "F", "0"}
+
+
+def canonical_header(name: object) -> str:
+    """'Date of referral ' -> 'date_of_referral'; 'Referral NFA?' -> 'referral_nfa'."""
+    text = "" if name is None or (isinstance(name, float) and pd.isna(name)) else str(name)
+    return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
+
+
+def text(s: pd.Series) -> pd.Series:
+    """Trim; empty strings become missing."""
+    s = s.astype("string").str.strip()
+    return s.mask(s == "")
+
+
+def ids(s: pd.Series) -> pd.Series:
+    """Ids: no spaces anywhere, no trailing '.0' that a spreadsheet added to a number."""
+    s = text(s).str.replace(r"\s+", "", regex=True).str.replace(r"\.0+$", "", regex=True)
+    return s.mask(s == "")
+
+
+def _by_unique(func):
+    """Apply a normaliser to the distinct values only: code columns repeat a few values."""
+    def wrapper(s: pd.Series, *args, **kwargs) -> pd.Series:
+        uniques = pd.Series(s.dropna().unique(), dtype="string")
+        mapped = func(uniques, *args, **kwargs)
+        return s.astype("string").map(dict(zip(uniques, mapped))).astype("string")
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+def _dates(s: pd.Series, with_time: bool) -> pd.Series:
+    s = text(s)
+    parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
+    todo = s.notna()
+    formats = _DATETIME_FORMATS if with_time else _DATE_FORMATS + ["%Y-%m-%d %H:%M:%S"]
+    # A failed format costs a full pass, so formats are tried on the whole column only when they
+    # read some of a sample; the few values left are then tried against every format.
+    for full_pass in (True, False):
+        for fmt in formats:
+            rest = s[todo]
+            if rest.empty:
+                break
+            if full_pass and pd.to_datetime(rest.head(SAMPLE), format=fmt, errors="coerce").isna().all():
+                continue
+            got = pd.to_datetime(rest, format=fmt, errors="coerce").dropna()
+            parsed[got.index] = got.dt.floor("s")
+            todo[got.index] = False
+    serial = todo & s.str.fullmatch(_SERIAL).fillna(False).astype(bool)
+    if serial.any():
+        days = pd.to_numeric(s[serial], errors="coerce")
+        days = days[(days >= SERIAL_RANGE[0]) & (days <= SERIAL_RANGE[1])]
+        parsed[days.index] = (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.round("s")
+    unit = "s" if with_time else "D"
+    # numpy's ISO formatting is far faster than strftime.
+    canonical = pd.Series(parsed.to_numpy().astype(f"datetime64[{unit}]").astype(str),
+                          index=s.index, dtype="string")
+    if with_time:
+        canonical = canonical.str.replace("T", " ", regex=False)
+    return canonical.where(parsed.notna(), s)
+
+
+def dates(s: pd.Series) -> pd.Series:
+    """DD/MM/YYYY, YYYY-MM-DD, datetime cells and Excel serials -> YYYY-MM-DD (time dropped)."""
+    return _dates(s, with_time=False)
+
+
+def datetimes(s: pd.Series) -> pd.Series:
+    """As dates, keeping the time of day: -> YYYY-MM-DD HH:MM:SS (midnight when none is given)."""
+    return _dates(s, with_time=True)
+
+
+@_by_unique
+def codes(s: pd.Series, allowed: list[str] | None, words: dict[str, str] | None = None) -> pd.Series:
+    """Codes to their canonical upper-case spelling.
+
+    Accepts the bare code in any case ('1a'), Ofsted's prefixed form ('q) 6: Police'), a spreadsheet's
+    '6.0', and words that name exactly one code ('Police'). Anything else stays as typed.
+    """
+    raw = text(s)
+    bare = raw.str.upper().str.replace(r"\.0+$", "", regex=True)
+    bare = bare.str.replace(_OFSTED_PREFIX, "", regex=True)
+    if allowed is None:
+        return bare.str.replace(r"\s+", " ", regex=True)
+    key = bare.str.replace(r"[^0-9A-Z]+", "_", regex=True).str.strip("_")
+    allowed_set = set(allowed)
+    out = key.where(key.isin(allowed_set))
+    if words:
+        out = out.fillna(key.map(words))
+    lead = bare.str.extract(_LEADING_CODE)[0]
+    out = out.fillna(lead.where(lead.isin(allowed_set)))
+    return out.fillna(raw)
+
+
+@_by_unique
+def yes_no(s: pd.Series) -> pd.Series:
+    """Y/Yes/y/TRUE/1 -> 'Y'; N/No/FALSE/0 -> 'N'; Ofsted's 'a) Yes' too."""
+    raw = text(s)
+    key = raw.str.upper().str.replace(_OFSTED_PREFIX, "", regex=True).str.replace(
+        r"\.0+$", "", regex=True)
+    out = pd.Series(pd.NA, index=raw.index, dtype="string")
+    out[key.isin(YES)] = "Y"
+    out[key.isin(NO)] = "N"
+    return out.fillna(raw)
+
+
+def integers(s: pd.Series) -> pd.Series:
+    """Whole numbers: '3', '3.0', ' 3 ' -> '3'."""
+    out = text(s).str.replace(r"\.0+$", "", regex=True)
+    return out.str.replace(r"^0+(?=\d)", "", regex=True)
