@@ -381,7 +381,9 @@ def build(con, *, la_code: str, period_end: date, settings, manifest: dict) -> P
     for s in series.values():
         _judge(s, period_end)
 
-    summary_rows, flagged, changes = [], [], []
+    summary_rows, changes = [], []
+    # The board reads concerns first, then improvements, then unusual movement in context figures.
+    flagged: dict[str, list[str]] = {"concern": [], "improvement": [], "neither": []}
     for ind in inds:
         s = series[ind.id]
         target = targets.get(ind.id)
@@ -392,16 +394,20 @@ def build(con, *, la_code: str, period_end: date, settings, manifest: dict) -> P
                              target if target is not None else "",
                              {"meets": "Meets target", "misses": "Misses target"}.get(state, "")])
         reasons = []
+        group = None
         if s.variation not in ("common", "none"):
             why = " and ".join(RULE_NAMES[r] for r in s.rules)
             reasons.append(f"shows special-cause variation ({s.variation}: {why})")
+            group = s.variation
         if state == "misses":
             reasons.append(f"misses its target of {with_unit(target, ind.unit)}")
+            group = "concern"
         elif state and prev_state and state != prev_state:
             reasons.append(f"now meets its target of {with_unit(target, ind.unit)}")
+            group = group or "improvement"
         if reasons:
-            flagged.append(f"{ind.title}: {with_unit(s.latest, ind.unit)} in "
-                           f"{_month_label(period_end)}; " + "; ".join(reasons) + ".")
+            flagged[group].append(f"{ind.title}: {with_unit(s.latest, ind.unit)} in "
+                                  f"{_month_label(period_end)}; " + "; ".join(reasons) + ".")
         sentence = _change_sentence(s)
         if sentence:
             changes.append(sentence)
@@ -411,10 +417,18 @@ def build(con, *, la_code: str, period_end: date, settings, manifest: dict) -> P
         f"Indicator pack for {pd_.la_name} ({la_code}), {_month_label(period_end)}. "
         f"Charts are XmR charts of up to {settings.trend_months} months; counts from "
         f"{rule.lo} to {rule.hi}, and figures derived from them, are shown as c.")
-    summary.paragraphs.append("Needs attention this month:" if flagged
-                              else "No indicator shows special-cause variation or misses its "
-                                   "target this month.")
-    summary.paragraphs += [f"- {f}" for f in flagged]
+    headings = {
+        "concern": "Needs attention this month (special cause of concern, or target missed):",
+        "improvement": "Improving (special cause of improvement, or target now met):",
+        "neither": "Unusual movement in context indicators (neither better nor worse):",
+    }
+    if not any(flagged.values()):
+        summary.paragraphs.append("No indicator shows special-cause variation or misses its "
+                                  "target this month.")
+    for group, heading in headings.items():
+        if flagged[group]:
+            summary.paragraphs.append(heading)
+            summary.paragraphs += [f"- {f}" for f in flagged[group]]
     summary.paragraphs.append("What changed since last month:" if changes
                               else "No month-on-month changes can be shown.")
     summary.paragraphs += [f"- {c}" for c in changes]
@@ -466,7 +480,7 @@ def build(con, *, la_code: str, period_end: date, settings, manifest: dict) -> P
 
     sections.append(_data_quality(pd_, manifest, inds, rule))
     log.info("pack: %d sections, %d tables, %d indicators flagged", len(sections),
-             sum(len(s.tables) for s in sections), len(flagged))
+             sum(len(s.tables) for s in sections), sum(len(v) for v in flagged.values()))
     return Pack(f"Safeguarding children indicator pack: {pd_.la_name}", pd_.la_name, la_code,
                 period_end, _month_label(period_end), run_date, sections)
 
