@@ -139,15 +139,49 @@ def write_quality(con, files: list[dict], path: Path) -> int:
     return len(df)
 
 
-def _swap_outputs(tmp_out: Path, out: Path) -> None:
-    """Put the new output folder in place of the old one with renames only."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(tmp_out, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _journal(db: Path) -> Path:
+    return db.with_name(db.name + ".commit")
+
+
+def _commit(work_db: Path, db: Path, tmp_out: Path, out: Path) -> None:
+    """Swap the new warehouse and output folder in, so that a kill at any instant is recoverable.
+
+    Two renames cannot be one atomic step, so a journal naming both is written first (itself by a
+    rename): once it exists the run has succeeded, and a run killed between the renames is rolled
+    forward by the next one (`_recover`) instead of leaving a new warehouse beside old outputs.
+    """
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    journal = _journal(db)
+    pending = journal.with_name(journal.name + ".tmp")
+    pending.write_text(json.dumps({"work_db": str(work_db), "db": str(db), "tmp_out": str(tmp_out),
+                                   "out": str(out), "old": str(old)}))
+    os.replace(pending, journal)
+    _roll_forward(work_db, db, tmp_out, out, old)
+    journal.unlink()
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _roll_forward(work_db: Path, db: Path, tmp_out: Path, out: Path, old: Path) -> None:
+    """The renames of a commit; each step is skipped when a killed commit already did it."""
+    if work_db.exists():
+        os.replace(work_db, db)
+    if tmp_out.exists():
+        if out.exists():
+            os.replace(out, old)  # out is the previous folder while tmp_out still exists
+        os.replace(tmp_out, out)
+
+
+def _recover(db: Path) -> None:
+    """Finish a commit that a killed run began (we hold the lock, so that run is dead)."""
+    journal = _journal(db)
+    journal.with_name(journal.name + ".tmp").unlink(missing_ok=True)
+    if not journal.exists():
+        return
+    j = {k: Path(v) for k, v in json.loads(journal.read_text()).items()}
+    _roll_forward(j["work_db"], j["db"], j["tmp_out"], j["out"], j["old"])
+    journal.unlink()
+    shutil.rmtree(j["old"], ignore_errors=True)
+    log.info("completed the commit of an interrupted run")
 
 
 def _clean_leftovers(db: Path, out_parent: Path) -> None:
@@ -172,12 +206,14 @@ def run(settings: Settings, *, rebuild: bool = False, pack: bool = True) -> RunR
     try:
         with warehouse_lock(db):
             out_parent = Path(settings.out).parent if settings.out else Path(settings.reports)
+            _recover(db)
             _clean_leftovers(db, out_parent)
             work_db = db.with_name(f"{db.name}.run-{os.getpid()}")
             tmp_out = None
             try:
                 if db.exists() and not rebuild:
                     shutil.copy2(db, work_db)
+                    os.chmod(work_db, 0o600)  # also when an older warehouse was more open
                 con = warehouse.connect(work_db)
                 with stages.stage("ingest"):
                     ingested = ingest.ingest(con, Path(settings.raw), settings.la_code,
@@ -220,17 +256,16 @@ def run(settings: Settings, *, rebuild: bool = False, pack: bool = True) -> RunR
                 manifest["outputs"] = sorted(p.name for p in tmp_out.iterdir())
                 (tmp_out / "run-manifest.json").write_text(
                     json.dumps(manifest, indent=2, default=str) + "\n")
-                # The commit point: the warehouse first, then the outputs, each by one rename.
-                os.replace(work_db, db)
-                _swap_outputs(tmp_out, out)
+                _commit(work_db, db, tmp_out, out)
                 tmp_out = None
             finally:
                 with contextlib.suppress(Exception):
                     con.close()  # type: ignore[possibly-undefined]
-                work_db.unlink(missing_ok=True)
-                Path(f"{work_db}.wal").unlink(missing_ok=True)
-                if tmp_out is not None:
-                    shutil.rmtree(tmp_out, ignore_errors=True)
+                if not _journal(db).exists():  # else a commit began: the next run completes it
+                    work_db.unlink(missing_ok=True)
+                    Path(f"{work_db}.wal").unlink(missing_ok=True)
+                    if tmp_out is not None:
+                        shutil.rmtree(tmp_out, ignore_errors=True)
     finally:
         os.umask(old_umask)
     log.info("wrote %s", out)

@@ -7,9 +7,12 @@ the spreadsheet row, or the CSV line with line 1 the first line of the file.
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import io
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +25,12 @@ log = logging.getLogger("lscb.ingest")
 
 HEADER_SEARCH_ROWS = 12  # Ofsted's template puts a title row (or a few) above the header row
 ENCODINGS = ("utf-8-sig", "cp1252")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text" export is UTF-16 with a BOM
+DELIMITERS = (",", ";", "\t", "|")  # comma first: it wins a tie
+MAX_LINE_CHARS = 1_000_000  # far above any real extract's line; stops a runaway read early
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2 container: .xls, or an encrypted .xlsx
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+CHUNK = 1 << 20
 
 
 @dataclass
@@ -36,49 +45,109 @@ class Table:
     skip_reason: str | None = None
 
 
-def _is_text(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return b"\x00" not in f.read(8192)
-
-
 def _encoding(path: Path, source_file: str) -> str:
-    """UTF-8 (with or without BOM) when the file decodes as such, else Windows-1252."""
-    data = path.read_bytes()
-    for enc in ENCODINGS:
+    stat = path.stat()  # the scan and the full read of a file share one check
+    return _cached_encoding(str(path), stat.st_size, stat.st_mtime_ns, source_file)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_encoding(path_text: str, _size: int, _mtime_ns: int, source_file: str) -> str:
+    """The text encoding of a CSV, checked over the whole file in chunks (memory stays flat).
+
+    UTF-16 when the file starts with its byte order mark; else UTF-8 (with or without BOM) when the
+    whole file decodes as such, else Windows-1252. A NUL byte in a file without a UTF-16 BOM, a byte
+    that neither encoding knows, or a line longer than MAX_LINE_CHARS is an InputError.
+    """
+    path = Path(path_text)
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    if head.startswith(UTF16_BOMS):
+        candidates: tuple[str, ...] = ("utf-16",)
+    elif b"\x00" in head:
+        raise InputError("not a text CSV file (binary content, or UTF-16 without a byte order mark)",
+                         file=source_file, rule="unreadable_file")
+    else:
+        candidates = ENCODINGS
+    for enc in candidates:
         try:
-            data.decode(enc)
+            _check_text(path, enc, source_file)
             return enc
         except UnicodeDecodeError:
             continue
-    raise InputError("cannot decode the file as UTF-8 or Windows-1252", file=source_file)
+    raise InputError("cannot decode the file as UTF-8, UTF-16 or Windows-1252", file=source_file,
+                     rule="unreadable_file")
+
+
+def _check_text(path: Path, encoding: str, source_file: str) -> None:
+    """Decode the whole file incrementally; refuse NUL characters and over-long lines."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line, run = 1, 0  # current line number, characters since its start
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            text = decoder.decode(block)
+            if "\x00" in text:
+                raise InputError("not a text CSV file (NUL characters)", file=source_file,
+                                 rule="unreadable_file")
+            parts = text.split("\n")
+            lengths = [run + len(parts[0])] + [len(p) for p in parts[1:]]
+            too_long = next((i for i, n in enumerate(lengths) if n > MAX_LINE_CHARS), None)
+            if too_long is not None:
+                raise InputError(f"a line is longer than {MAX_LINE_CHARS:,} characters: not a "
+                                 "CSV extract", file=source_file, row=line + too_long,
+                                 rule="line_too_long")
+            line += len(parts) - 1
+            run = lengths[-1]
+        decoder.decode(b"", final=True)
+
+
+def _delimiter(lines: str) -> str:
+    """The delimiter that splits the first rows into the most fields (comma on a tie)."""
+    def width(delim: str) -> int:
+        try:
+            return max((len(r) for r in csv.reader(io.StringIO(lines), delimiter=delim)), default=0)
+        except csv.Error:
+            return 0
+    return max(DELIMITERS, key=width)
 
 
 def read_csv(path: Path, source_file: str, nrows: int | None = None) -> pd.DataFrame:
     """The whole CSV as a grid of strings (no header), blank lines kept so positions are lines."""
-    if not _is_text(path):
-        raise InputError("not a text CSV file (binary content)", file=source_file)
     encoding = _encoding(path, source_file)
     try:
         with open(path, encoding=encoding, newline="") as f:
-            width = max((len(r) for r in csv.reader(io.StringIO(
-                "".join(f.readline() for _ in range(HEADER_SEARCH_ROWS))))), default=0)
+            head = "".join(f.readline() for _ in range(HEADER_SEARCH_ROWS))
+        delimiter = _delimiter(head)
+        width = max((len(r) for r in csv.reader(io.StringIO(head), delimiter=delimiter)),
+                    default=0)
         return pd.read_csv(
             path, header=None, dtype=str, encoding=encoding, keep_default_na=False,
-            skip_blank_lines=False, nrows=nrows, names=range(max(width, 1)),
+            skip_blank_lines=False, nrows=nrows, names=range(max(width, 1)), sep=delimiter,
+            engine="c",
         )
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"cannot read the CSV file: {exc}", file=source_file) from exc
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
+    except (pd.errors.ParserError, ValueError, UnicodeError, csv.Error) as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise InputError(f"cannot read the CSV file: {exc}", file=source_file,
+                         row=int(line.group(1)) if line else None, rule="unreadable_file") from exc
 
 
 def excel_sheets(path: Path, source_file: str) -> list[str]:
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head == CFB_MAGIC and path.suffix.lower() != ".xls":
+        if ENCRYPTED_PACKAGE in path.read_bytes():
+            raise InputError("the workbook is password-protected: save a copy without a password",
+                             file=source_file, rule="unreadable_file")
+        raise InputError("the workbook is an old binary .xls saved under an .xlsx name: save it "
+                         "as .xlsx", file=source_file, rule="unreadable_file")
     try:
         from python_calamine import CalamineWorkbook
 
         return list(CalamineWorkbook.from_path(str(path)).sheet_names)
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
-        raise InputError(f"cannot open the Excel workbook: {exc}", file=source_file) from exc
+        raise InputError(f"cannot open the Excel workbook: {exc}", file=source_file,
+                         rule="unreadable_file") from exc
 
 
 def read_sheet(path: Path, source_file: str, sheet: str, nrows: int | None = None) -> pd.DataFrame:
@@ -86,7 +155,8 @@ def read_sheet(path: Path, source_file: str, sheet: str, nrows: int | None = Non
         grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, engine="calamine",
                              nrows=nrows)
     except Exception as exc:
-        raise InputError(f"cannot read the sheet: {exc}", file=source_file, sheet=sheet) from exc
+        raise InputError(f"cannot read the sheet: {exc}", file=source_file, sheet=sheet,
+                         rule="unreadable_file") from exc
     return grid.fillna("")
 
 
@@ -161,9 +231,25 @@ def load_table(path: Path, table: Table) -> pd.DataFrame:
             file=table.source_file, sheet=table.sheet, column=missing[0], rule="required_column",
         )
     body = grid.iloc[table.header_pos + 1:]
+    if table.sheet is None:
+        _no_fields_beyond_header(header, body, table.source_file)
     blank = (body.astype("string").apply(lambda c: c.str.strip()) == "").all(axis=1)
     body = body.loc[~blank, list(wanted)]
     body.columns = [wanted[i] for i in wanted]
     body.index = body.index + 1  # position -> row number the analyst sees
     body.index.name = "row"
     return body.reindex(columns=list(spec)).astype("string")
+
+
+def _no_fields_beyond_header(header: list, body: pd.DataFrame, source_file: str) -> None:
+    """A CSV row with values past the header's last column has its fields shifted (an unquoted
+    delimiter inside a value, most often): every value of the row would land in the wrong column."""
+    named = [i for i, h in enumerate(header) if isinstance(h, str) and h.strip()]
+    beyond = body.iloc[:, (named[-1] + 1) if named else 0:]
+    if beyond.empty:
+        return
+    filled = (beyond.fillna("").astype(str).apply(lambda c: c.str.strip()) != "").any(axis=1)
+    if filled.any():
+        raise InputError("a row has more fields than the header (an unquoted delimiter in a "
+                         "value?)", file=source_file, row=int(filled.idxmax()) + 1,
+                         rule="too_many_fields")
