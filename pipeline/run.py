@@ -70,6 +70,18 @@ def warehouse_lock(db: Path):
         os.close(fd)  # closing releases the lock, also when the process is killed
 
 
+class _RunLog(logging.Handler):
+    """Keeps this run's log lines (counts, never records) to write as run.log beside the outputs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
 class Stages:
     """Times each stage and reports progress on the terminal with counts only."""
 
@@ -203,6 +215,14 @@ def run(settings: Settings, *, rebuild: bool = False, pack: bool = True) -> RunR
     old_umask = os.umask(0o077)  # warehouse and outputs readable by the owner only
     db = Path(settings.db)
     stages = Stages()
+    run_log = _RunLog()
+    lscb_logger = logging.getLogger("lscb")
+    lscb_logger.addHandler(run_log)
+    if lscb_logger.getEffectiveLevel() > logging.INFO:
+        lscb_logger.setLevel(logging.INFO)  # the run log records every stage even when quiet
+    if settings.reference and not Path(settings.reference).is_dir():
+        log.warning("reference folder %s does not exist: rates and comparisons will be absent",
+                    settings.reference)
     try:
         with warehouse_lock(db):
             out_parent = Path(settings.out).parent if settings.out else Path(settings.reports)
@@ -253,6 +273,7 @@ def run(settings: Settings, *, rebuild: bool = False, pack: bool = True) -> RunR
                 con.execute("checkpoint")
                 con.close()
                 manifest["timings_s"] = stages.timings
+                (tmp_out / "run.log").write_text("\n".join(run_log.lines) + "\n")
                 manifest["outputs"] = sorted(p.name for p in tmp_out.iterdir())
                 (tmp_out / "run-manifest.json").write_text(
                     json.dumps(manifest, indent=2, default=str) + "\n")
@@ -268,6 +289,7 @@ def run(settings: Settings, *, rebuild: bool = False, pack: bool = True) -> RunR
                         shutil.rmtree(tmp_out, ignore_errors=True)
     finally:
         os.umask(old_umask)
+        lscb_logger.removeHandler(run_log)
     log.info("wrote %s", out)
     return RunResult(out=out, db=db, period_end=period_end,
                      outputs=sorted(out.iterdir()), manifest=manifest, timings=stages.timings)
