@@ -82,3 +82,33 @@ def test_yes_no_variants():
 
 def test_integers():
     assert as_list(normalise.integers(s("3", "3.0", " 03 ", "x", "0"))) == ["3", "3", "3", "x", "0"]
+
+
+def test_fast_and_general_date_paths_agree_on_the_same_values():
+    # The fast path (two-digit spellings) and the general one (after an unreadable value forces it)
+    # give the same canonical text; impossible dates stay as typed on both.
+    values = ["15/03/2015", "2015-03-15", "2015-03-15 10:20:30", "31/02/2015", "2015-03-15 25:00:00"]
+    expected = ["2015-03-15", "2015-03-15", "2015-03-15", "31/02/2015", "2015-03-15 25:00:00"]
+    assert as_list(normalise.dates(s(*values))) == expected
+    assert as_list(normalise.dates(s(*values, "1/2/2015"))) == expected + ["2015-02-01"]
+
+
+def test_fast_datetime_path_rejects_impossible_times_and_keeps_seconds():
+    got = normalise.datetimes(s("29/02/2024 23:59", "29/02/2023 10:00", "2024-03-01T08:00:05",
+                                "01/03/2024 24:00", "2024-03-01"))
+    assert as_list(got) == ["2024-02-29 23:59:00", "29/02/2023 10:00", "2024-03-01 08:00:05",
+                            "01/03/2024 24:00", "2024-03-01 00:00:00"]
+
+
+def test_repeated_values_are_normalised_once_and_keep_their_positions():
+    got = normalise.codes(pd.Series(["Police", None, "police", "Police", "x"], dtype="string",
+                                    index=[10, 11, 12, 13, 14]),
+                          schemas.CIN_SOURCE_CODES, schemas.CODE_WORDS["cin_source"])
+    assert list(got.index) == [10, 11, 12, 13, 14]
+    assert as_list(got) == ["6", None, "6", "6", "x"]
+
+
+def test_ids_lose_unicode_spaces_as_python_sees_them():
+    # A non-breaking space (Excel) and an em space count as spaces; a tab too.
+    assert as_list(normalise.ids(s("12\u00a034", "1\u2003 2.00", "A\tB ", "\u00a0"))) == [
+        "1234", "12", "AB", None]

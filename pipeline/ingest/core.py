@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..warehouse import RAW_TABLES
-from . import discover, load, quality, read
+from . import discover, load, parallel, quality
 
 log = logging.getLogger("lscb.ingest")
 
@@ -90,8 +90,8 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
     known = {r[0] for r in con.execute("select distinct file_sha256 from meta.loaded_files").fetchall()}
     result = IngestResult()
     dq_frames: list[pd.DataFrame] = []
-    batches: list[tuple[load.Batch, dict, pd.DataFrame]] = []
     seen: dict[str, str] = {}
+    to_read: list[discover.RawFile] = []
 
     for raw in discover.find_files(raw_dir, la_code):
         why_not = discover.not_an_extract(raw.path)
@@ -109,80 +109,134 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
                                        reason=f"same content as {seen[raw.sha256]}"))
             continue
         seen[raw.sha256] = raw.source_file
-        for table in read.scan(raw.path, raw.source_file):
+        to_read.append(raw)
+
+    # Read everything first (workbooks in parallel), then check each extract's tables together.
+    parts: dict[str, list[tuple[discover.RawFile, parallel.ReadTable]]] = {}
+    for raw, tables in zip(to_read, parallel.read_files(to_read)):
+        for table in tables:
             if table.extract is None:
                 result.files.append(_entry(raw, sheet=table.sheet, status="skipped",
                                            reason=table.skip_reason))
-                continue
-            frame = read.load_table(raw.path, table)
-            checked = quality.check(table.extract, frame, raw.source_file, table.sheet)
-            if strict and checked.rows_rejected:
-                first = checked.quality[checked.quality["severity"] == "rejected"].iloc[0]
-                raise InputError(
-                    f"row rejected in strict mode: {first['rule']} (value {first['value']!r})",
-                    file=raw.source_file, sheet=table.sheet, row=int(first["row"]),
-                    column=first["column"], rule=first["rule"])
-            extract_date = (discover.date_in_name(raw.path.name)
-                            or load.latest_event_date(table.extract, checked.rows))
-            entry = _entry(
-                raw, extract=table.extract, sheet=table.sheet, extract_date=extract_date,
-                status="loaded", reason=None, rows_read=checked.rows_read,
-                rows_loaded=len(checked.rows), rows_rejected=checked.rows_rejected,
-                rows_flagged=checked.rows_flagged)
-            batch = load.Batch(table.extract, checked.rows, raw.la_code, extract_date,
-                               raw.source_file, table.sheet, raw.sha256)
-            batches.append((batch, entry, checked.quality))
-            log.info("ingest_progress %s%s: %s, %d rows read, %d loaded, %d rejected, %d flagged",
-                     raw.source_file, f" [{table.sheet}]" if table.sheet else "", table.extract,
-                     entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"],
-                     entry["rows_flagged"])
+            else:
+                parts.setdefault(table.extract, []).append((raw, table))
+    read_s = time.perf_counter() - started
 
-    _load_all(con, batches)
-    for _batch, entry, dq in batches:
-        result.files.append(entry)
-        dq_frames.append(dq)
+    checked: dict[str, tuple[quality.CheckedParts, list[dict]]] = {}
+    for extract, items in parts.items():
+        done = quality.check_parts(extract, [quality.Part(t.frame, raw.source_file, t.sheet)
+                                             for raw, t in items])
+        entries = []
+        for (raw, table), part, extract_date in zip(items, done.parts,
+                                                    _extract_dates(extract, items, done)):
+            entries.append(_entry(
+                raw, extract=extract, sheet=table.sheet, extract_date=extract_date,
+                status="loaded", reason=None, rows_read=part.rows_read,
+                rows_loaded=part.rows_read - part.rows_rejected, rows_rejected=part.rows_rejected,
+                rows_flagged=part.rows_flagged))
+        checked[extract] = (done, entries)
+    if strict:
+        _raise_first_rejection(checked)
+    check_s = time.perf_counter() - started - read_s
+
+    _load_all(con, checked)
+    for extract, (done, entries) in checked.items():
+        for entry, part in zip(entries, done.parts):
+            result.files.append(entry)
+            dq_frames.append(part.quality)
+            log.info("ingest_progress %s%s: %s, %d rows read, %d loaded, %d rejected, %d flagged",
+                     entry["source_file"], f" [{entry['sheet']}]" if entry["sheet"] else "",
+                     extract, entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"],
+                     entry["rows_flagged"])
     result.files.sort(key=lambda e: (e["source_file"], e["sheet"] or ""))
     frames = [f for f in dq_frames if len(f)]
     if frames:
         result.quality = pd.concat(frames, ignore_index=True)[quality.QUALITY_COLUMNS]
     result.extracts_loaded = extracts_loaded(con)
     counts = pd.Series([e["status"] for e in result.files]).value_counts().to_dict()
-    log.info("ingest: %d inputs (%s) in %.1f s", len(result.files),
-             ", ".join(f"{v} {k}" for k, v in sorted(counts.items())), time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    log.info("ingest: %d inputs (%s) in %.1f s (read %.1f s, check %.1f s, load %.1f s)",
+             len(result.files), ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+             elapsed, read_s, check_s, elapsed - read_s - check_s)
     return result
 
 
-def _load_all(con: duckdb.DuckDBPyConnection, batches: list) -> None:
-    """Stage, merge and record every batch in one transaction: all or nothing."""
-    if not batches:
+def _extract_dates(extract: str, items: list, done: quality.CheckedParts) -> list[dt.date | None]:
+    """Each part's extract date: from its file name, else its latest event date (load.py)."""
+    dates = [discover.date_in_name(raw.path.name) for raw, _t in items]
+    undated = [i for i, d in enumerate(dates) if d is None]
+    if undated:
+        rows = done.rows[done.rows["_part"].isin(undated)]
+        for i, group in rows.groupby("_part"):
+            dates[int(i)] = load.latest_event_date(extract, group)
+    return dates
+
+
+def _raise_first_rejection(checked: dict) -> None:
+    """In strict mode: the first rejected row, in the order of the files, as an InputError."""
+    first = None
+    for _extract, (done, entries) in checked.items():
+        for entry, part in zip(entries, done.parts):
+            if part.rows_rejected and (first is None or
+                                       entry["source_file"] < first[0]["source_file"]):
+                first = (entry, part)
+                break
+    if first is None:
+        return
+    entry, part = first
+    row = part.quality[part.quality["severity"] == "rejected"].iloc[0]
+    raise InputError(
+        f"row rejected in strict mode: {row['rule']} (value {row['value']!r})",
+        file=entry["source_file"], sheet=entry["sheet"], row=int(row["row"]),
+        column=row["column"], rule=row["rule"])
+
+
+def _load_all(con: duckdb.DuckDBPyConnection, checked: dict) -> None:
+    """Stage, merge and record every extract in one transaction: all or nothing."""
+    if not checked:
         return
     con.execute("begin transaction")
     try:
-        load.begin_staging(con, {b.extract for b, _e, _q in batches})
-        for batch, _entry, _dq in batches:
-            load.stage(con, batch)
-        for extract in dict.fromkeys(b.extract for b, _e, _q in batches):
+        load.begin_staging(con, set(checked))
+        for extract, (done, entries) in checked.items():
+            provenance = pd.DataFrame({
+                "la_code": [e["la_code"] for e in entries],
+                "extract_date": pd.Series([e["extract_date"] for e in entries], dtype="object"),
+                "source_file": [e["source_file"] for e in entries],
+                "sheet": pd.Series([e["sheet"] for e in entries], dtype="string"),
+                "sha256": [e["sha256"] for e in entries],
+            })
+            load.stage_parts(con, extract, done.rows, provenance)
             load.merge(con, extract)
-        for i, (batch, entry, dq) in enumerate(batches):
-            if batch.extract == "mash_contacts":
-                dq = _with_merlin_warnings(con, batch, entry, dq)
-                batches[i] = (batch, entry, dq)
-            load.record_file(con, entry, dq)
+        if "mash_contacts" in checked:
+            _with_merlin_warnings(con, *checked["mash_contacts"])
+        all_entries = [e for _d, entries in checked.values() for e in entries]
+        all_quality = [p.quality for d, _e in checked.values() for p in d.parts]
+        load.record_files(con, all_entries, all_quality)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
 
 
-def _with_merlin_warnings(con, batch: load.Batch, entry: dict, dq: pd.DataFrame) -> pd.DataFrame:
-    unmatched = load.unmatched_merlin_ids(con, batch.sha256)
+def _with_merlin_warnings(con, done: quality.CheckedParts, entries: list[dict]) -> None:
+    """Flag the contacts whose merlin_id matches no notification (after the load: the MERLIN log
+    may be in the same run), in each file's accounting and data-quality rows."""
+    unmatched = load.unmatched_merlin_ids(con, [e["sha256"] for e in entries])
     if unmatched.empty:
-        return dq
-    already = set(dq.loc[dq["severity"] == "flagged", "row"])
-    entry["rows_flagged"] += len(set(unmatched["row"]) - already)
-    warnings = pd.DataFrame({
-        "file": batch.source_file, "sheet": batch.sheet, "row": unmatched["row"].astype("int64"),
-        "column": "merlin_id", "rule": "merlin_id_not_found", "value": unmatched["value"],
-        "severity": "flagged",
-    }, columns=quality.QUALITY_COLUMNS)
-    return pd.concat([dq, warnings], ignore_index=True) if len(dq) else warnings
+        return
+    by_sha = dict(tuple(unmatched.groupby("file_sha256", sort=False)))
+    for entry, part in zip(entries, done.parts):
+        found = by_sha.get(entry["sha256"])
+        if found is None:
+            continue
+        dq = part.quality
+        already = set(dq.loc[dq["severity"] == "flagged", "row"])
+        entry["rows_flagged"] += len(set(found["row"]) - already)
+        warnings = pd.DataFrame({
+            "file": entry["source_file"], "sheet": entry["sheet"],
+            "row": found["row"].astype("int64").to_numpy(), "column": "merlin_id",
+            "rule": "merlin_id_not_found", "value": found["value"].to_numpy(),
+            "severity": "flagged",
+        }, columns=quality.QUALITY_COLUMNS)
+        part.quality = pd.concat([dq, warnings], ignore_index=True) if len(dq) else warnings

@@ -72,18 +72,37 @@ def _select_list(extract: str) -> str:
 
 def stage(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
     """Append a batch to the run's staging table for its extract."""
-    columns = list(schemas.columns(batch.extract))
-    frame = batch.rows[columns].astype("string").reset_index(names="source_row")
+    rows = batch.rows.reset_index(names="_row")
+    rows["_part"] = 0
+    provenance = pd.DataFrame([{"la_code": batch.la_code, "extract_date": batch.extract_date,
+                                "source_file": batch.source_file, "sheet": batch.sheet,
+                                "sha256": batch.sha256}])
+    stage_parts(con, batch.extract, rows, provenance)
+
+
+def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame,
+                provenance: pd.DataFrame) -> None:
+    """Append the checked rows of many tables of one extract to its staging table, in one insert.
+
+    rows: the model's columns as canonical text, `_part` (position in provenance) and `_row` (the
+    analyst's row number); provenance: one row per part with la_code, extract_date, source_file,
+    sheet, sha256. The provenance is joined in DuckDB rather than repeated in pandas.
+    """
+    columns = list(schemas.columns(extract))
+    frame = rows[columns + ["_part", "_row"]]
+    parts = provenance.assign(_part=range(len(provenance)))
     con.register("_ingest_batch", frame)
+    con.register("_ingest_parts", parts)
     try:
         con.execute(
-            f"insert into _ingest_new_{batch.extract} select {_select_list(batch.extract)}, "
-            "?::VARCHAR, ?::DATE, ?::VARCHAR, ?::VARCHAR, source_row::INTEGER, ?::VARCHAR "
-            "from _ingest_batch",
-            [batch.la_code, batch.extract_date, batch.source_file, batch.sheet, batch.sha256],
+            f"insert into _ingest_new_{extract} select {_select_list(extract)}, "
+            "p.la_code::VARCHAR, p.extract_date::DATE, p.source_file::VARCHAR, p.sheet::VARCHAR, "
+            "b._row::INTEGER, p.sha256::VARCHAR "
+            "from _ingest_batch b join _ingest_parts p using (_part)"
         )
     finally:
         con.unregister("_ingest_batch")
+        con.unregister("_ingest_parts")
 
 
 def begin_staging(con: duckdb.DuckDBPyConnection, extracts: set[str]) -> None:
@@ -93,63 +112,92 @@ def begin_staging(con: duckdb.DuckDBPyConnection, extracts: set[str]) -> None:
 
 
 def merge(con: duckdb.DuckDBPyConnection, extract: str) -> None:
-    """Merge the staged rows into raw.<extract>: one row per key, the latest extract's version."""
+    """Merge the staged rows into raw.<extract>: one row per key, the latest extract's version.
+
+    One MERGE statement: among this run's rows each key's latest version (latest extract date, then
+    later source file, then later row) is kept; it replaces a stored row with the same key unless
+    the stored one is later (a stored row from the same file and row gives way).
+    """
     keys = ("la_code",) + RAW_TABLES[extract][1]
     same_key = " and ".join(f'a."{k}" is not distinct from b."{k}"' for k in keys)
-    newer = (f"(coalesce(b.extract_date, {_NO_DATE}) > coalesce(a.extract_date, {_NO_DATE}) or "
-             f"(coalesce(b.extract_date, {_NO_DATE}) = coalesce(a.extract_date, {_NO_DATE}) and "
-             f"(b.source_file > a.source_file or (b.source_file = a.source_file "
-             f"and b.source_row > a.source_row))))")
+    partition = ", ".join(f'"{k}"' for k in keys)
+    latest = (f"coalesce(extract_date, {_NO_DATE}) desc, source_file desc, source_row desc")
+    not_older = (f"(coalesce(b.extract_date, {_NO_DATE}) > coalesce(a.extract_date, {_NO_DATE}) or "
+                 f"(coalesce(b.extract_date, {_NO_DATE}) = coalesce(a.extract_date, {_NO_DATE}) and "
+                 f"(b.source_file > a.source_file or (b.source_file = a.source_file "
+                 f"and b.source_row >= a.source_row))))")
     staged = f"_ingest_new_{extract}"
-    # Among this run's files: keep each key's latest version.
-    con.execute(f"delete from {staged} a where exists (select 1 from {staged} b "
-                f"where {same_key} and {newer})")
-    # Stored versions that are not later than the staged one give way ...
-    newer_or_same = newer.replace("b.source_row > a.source_row", "b.source_row >= a.source_row")
-    con.execute(f"delete from raw.{extract} a where exists (select 1 from {staged} b "
-                f"where {same_key} and {newer_or_same})")
-    # ... and staged rows older than a stored version are not loaded.
-    con.execute(f"insert into raw.{extract} select * from {staged} b where not exists "
-                f"(select 1 from raw.{extract} a where {same_key})")
+    con.execute(
+        f"merge into raw.{extract} a "
+        f"using (select * from {staged} qualify row_number() over "
+        f"(partition by {partition} order by {latest}) = 1) b "
+        f"on {same_key} "
+        f"when matched and {not_older} then update set * "
+        f"when not matched then insert *"
+    )
     con.execute(f"drop table {staged}")
 
 
-def unmatched_merlin_ids(con: duckdb.DuckDBPyConnection, sha256: str) -> pd.DataFrame:
-    """Contacts of one file whose merlin_id matches no loaded notification of their council.
+def unmatched_merlin_ids(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> pd.DataFrame:
+    """Contacts of the given files whose merlin_id matches no loaded notification of their council.
 
     Checked only for councils with a MERLIN log loaded: without one every id would be flagged.
+    Columns: file_sha256, row, value; ordered by file and row.
     """
     return con.execute(
         """
-        select c.source_row as "row", c.merlin_id as value
+        select c.file_sha256, c.source_row as "row", c.merlin_id as value
         from raw.mash_contacts c
-        where c.file_sha256 = ? and c.merlin_id is not null
-          and exists (select 1 from raw.merlin_notifications n where n.la_code = c.la_code)
+        where c.file_sha256 in (select unnest(?::VARCHAR[])) and c.merlin_id is not null
+          and c.la_code in (select distinct la_code from raw.merlin_notifications)
           and not exists (select 1 from raw.merlin_notifications n
                           where n.la_code = c.la_code and n.merlin_id = c.merlin_id)
-        order by c.source_row
+        order by c.file_sha256, c.source_row
         """,
-        [sha256],
+        [sha256s],
     ).df()
 
 
+def record_files(con: duckdb.DuckDBPyConnection, entries: list[dict],
+                 quality: list[pd.DataFrame]) -> None:
+    """Keep the loaded tables' accounting in meta.loaded_files and meta.data_quality (one insert
+    each); quality[i] holds entries[i]'s data-quality rows."""
+    files = pd.DataFrame({
+        "file_sha256": [e["sha256"] for e in entries],
+        "source_file": [e["source_file"] for e in entries],
+        "la_code": [e["la_code"] for e in entries],
+        "extract": [e["extract"] for e in entries],
+        "sheet": pd.Series([e["sheet"] for e in entries], dtype="string"),
+        "extract_date": pd.Series([e["extract_date"] for e in entries], dtype="object"),
+        "rows_read": [int(e["rows_read"]) for e in entries],
+        "rows_loaded": [int(e["rows_loaded"]) for e in entries],
+        "rows_rejected": [int(e["rows_rejected"]) for e in entries],
+        "rows_flagged": [int(e["rows_flagged"]) for e in entries],
+    })
+    con.register("_ingest_files", files)
+    try:
+        con.execute("insert into meta.loaded_files select file_sha256, source_file, la_code, "
+                    "extract, sheet, extract_date::DATE, rows_read, rows_loaded, rows_rejected, "
+                    "rows_flagged, current_timestamp from _ingest_files")
+    finally:
+        con.unregister("_ingest_files")
+    frames = [q.assign(file_sha256=e["sha256"]) for e, q in zip(entries, quality) if len(q)]
+    if not frames:
+        return
+    q = pd.concat(frames, ignore_index=True)
+    frame = pd.DataFrame({
+        "file_sha256": q["file_sha256"].astype(str), "source_file": q["file"].astype(str),
+        "sheet": q["sheet"].astype("string"), "row": q["row"].astype("int64"),
+        "column": q["column"].astype(str), "rule": q["rule"].astype(str),
+        "value": q["value"].astype("string"), "severity": q["severity"].astype(str),
+    })
+    con.register("_ingest_quality", frame)
+    try:
+        con.execute("insert into meta.data_quality select * from _ingest_quality")
+    finally:
+        con.unregister("_ingest_quality")
+
+
 def record_file(con: duckdb.DuckDBPyConnection, entry: dict, quality: pd.DataFrame) -> None:
-    """Keep a loaded table's accounting in meta.loaded_files and meta.data_quality."""
-    con.execute(
-        "insert into meta.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp)",
-        [entry["sha256"], entry["source_file"], entry["la_code"], entry["extract"], entry["sheet"],
-         entry["extract_date"], entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"],
-         entry["rows_flagged"]],
-    )
-    if len(quality):
-        frame = pd.DataFrame({
-            "file_sha256": entry["sha256"], "source_file": quality["file"].astype(str),
-            "sheet": quality["sheet"].astype("string"), "row": quality["row"].astype("int64"),
-            "column": quality["column"].astype(str), "rule": quality["rule"].astype(str),
-            "value": quality["value"].astype("string"), "severity": quality["severity"].astype(str),
-        })
-        con.register("_ingest_quality", frame)
-        try:
-            con.execute("insert into meta.data_quality select * from _ingest_quality")
-        finally:
-            con.unregister("_ingest_quality")
+    """Keep one loaded table's accounting (see record_files)."""
+    record_files(con, [entry], [quality])

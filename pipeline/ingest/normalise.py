@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Excel's day zero for serial dates (1900 date system, after Lotus' leap-year bug).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -29,8 +32,29 @@ _DATETIME_FORMATS = [
     "%Y-%m-%d", "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
 ]
 _SERIAL = r"^\d{4,5}(?:\.\d+)?$"
+# The spellings nearly every file uses, each rewritten to canonical date-time text (two-digit day
+# and month: '1/2/2015' and the rest take the general path). Date columns accept a time of day only
+# as HH:MM:SS, as the general path does, and drop it.
+_FAST_DATE = [
+    (r"(\d{4})-(\d{2})-(\d{2})", r"\1-\2-\3 00:00:00"),
+    (r"(\d{2})/(\d{2})/(\d{4})", r"\3-\2-\1 00:00:00"),
+    (r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})", r"\1-\2-\3 \4:\5:\6"),
+]
+_FAST_DATETIME = [
+    (r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})", r"\1-\2-\3 \4:\5:\6"),
+    (r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})", r"\1-\2-\3 \4:\5:00"),
+    (r"(\d{2})/(\d{2})/(\d{4}) (\d{2}):(\d{2}):(\d{2})", r"\3-\2-\1 \4:\5:\6"),
+    (r"(\d{2})/(\d{2})/(\d{4}) (\d{2}):(\d{2})", r"\3-\2-\1 \4:\5:00"),
+    (r"(\d{4})-(\d{2})-(\d{2})", r"\1-\2-\3 00:00:00"),
+    (r"(\d{2})/(\d{2})/(\d{4})", r"\3-\2-\1 00:00:00"),
+]
 _OFSTED_PREFIX = r"^[A-Z]{1,2}\)\s*"  # "q) 6: Police", "a) Male"
 _LEADING_CODE = r"^([0-9A-Z]{1,4})\s*[:\-\u2013]"  # "6: Police", "E11 - Adopted"
+
+# Python's whitespace (str.isspace), spelt for RE2, whose \s is ASCII only: a non-breaking space
+# pasted from a spreadsheet is a space too.
+_SPACES = (r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}"
+           r"\x{2029}\x{202f}\x{205f}\x{3000}]+")
 
 YES = {"Y", "YES", "TRUE", "T", "1"}
 NO = {"N", "NO", "FALSE", "F", "0"}
@@ -48,26 +72,72 @@ def text(s: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
+def _regex_replace(s: pd.Series, pattern: str, replacement: str) -> pd.Series:
+    """Regex replacement by Arrow's RE2 engine (pandas falls back to Python's `re` for some
+    patterns, one value at a time). RE2 syntax: `\\1` back-references, `\\x{a0}` code points."""
+    out = pc.replace_substring_regex(pa.array(s.astype("string").array), pattern=pattern,
+                                     replacement=replacement)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=s.index)
+
+
+def _regex_fullmatch(s: pd.Series, pattern: str) -> np.ndarray:
+    """Boolean array: does each value match the whole pattern (missing: False)."""
+    hit = pc.match_substring_regex(pa.array(s.astype("string").array), pattern=f"^(?:{pattern})$")
+    return pc.fill_null(hit, False).to_numpy(zero_copy_only=False)
+
+
 def ids(s: pd.Series) -> pd.Series:
     """Ids: no spaces anywhere, no trailing '.0' that a spreadsheet added to a number."""
-    s = text(s).str.replace(r"\s+", "", regex=True).str.replace(r"\.0+$", "", regex=True)
+    s = _regex_replace(_regex_replace(text(s), _SPACES, ""), r"\.0+$", "")
     return s.mask(s == "")
 
 
 def _by_unique(func):
-    """Apply a normaliser to the distinct values only: code columns repeat a few values."""
+    """Apply a normaliser to the distinct values only: codes and dates repeat a few values.
+
+    pd.factorize keeps it vectorised: the column becomes integer codes into its distinct values, and
+    the normalised distinct values are taken back by those codes (-1, a missing value, stays NA).
+    """
     def wrapper(s: pd.Series, *args, **kwargs) -> pd.Series:
-        uniques = pd.Series(s.dropna().unique(), dtype="string")
-        mapped = func(uniques, *args, **kwargs)
-        return s.astype("string").map(dict(zip(uniques, mapped))).astype("string")
+        positions, uniques = pd.factorize(s.astype("string"))
+        mapped = func(pd.Series(uniques, dtype="string"), *args, **kwargs).astype("string")
+        return pd.Series(mapped.array.take(positions, allow_fill=True), index=s.index,
+                         dtype="string")
     wrapper.__doc__ = func.__doc__
     return wrapper
 
 
+def _fast_path(s: pd.Series, with_time: bool) -> pd.Series:
+    """The common spellings, rewritten to canonical text by a regex and checked by one ISO parse.
+
+    Missing where a value has none of these spellings or is not a real date (31/02): those values go
+    to the general path, which gives the same result more slowly.
+    """
+    out = pd.Series(pd.NA, index=s.index, dtype="string")
+    rules = _FAST_DATETIME if with_time else _FAST_DATE
+    todo = s.notna().to_numpy(dtype=bool, na_value=False).copy()
+    for pattern, replacement in rules:
+        if not todo.any():
+            break
+        rest = s[todo]
+        hit = _regex_fullmatch(rest, pattern)
+        if not hit.any():
+            continue
+        candidate = _regex_replace(rest[hit], f"^{pattern}$", replacement)
+        real = pd.to_datetime(candidate, format="%Y-%m-%d %H:%M:%S", errors="coerce").notna()
+        good = candidate[real] if with_time else candidate[real].str.slice(0, 10)
+        out[good.index] = good
+        todo[s.index.get_indexer(good.index)] = False
+    return out
+
+
 def _dates(s: pd.Series, with_time: bool) -> pd.Series:
     s = text(s)
+    fast = _fast_path(s, with_time)
+    if fast.notna().sum() == s.notna().sum():
+        return fast
     parsed = pd.Series(pd.NaT, index=s.index, dtype="datetime64[s]")
-    todo = s.notna()
+    todo = s.notna() & fast.isna()
     formats = _DATETIME_FORMATS if with_time else _DATE_FORMATS + ["%Y-%m-%d %H:%M:%S"]
     # A failed format costs a full pass, so formats are tried on the whole column only when they
     # read some of a sample; the few values left are then tried against every format.
@@ -92,14 +162,16 @@ def _dates(s: pd.Series, with_time: bool) -> pd.Series:
                           index=s.index, dtype="string")
     if with_time:
         canonical = canonical.str.replace("T", " ", regex=False)
-    return canonical.where(parsed.notna(), s)
+    return fast.fillna(canonical.where(parsed.notna(), s))
 
 
+@_by_unique
 def dates(s: pd.Series) -> pd.Series:
     """DD/MM/YYYY, YYYY-MM-DD, datetime cells and Excel serials -> YYYY-MM-DD (time dropped)."""
     return _dates(s, with_time=False)
 
 
+@_by_unique
 def datetimes(s: pd.Series) -> pd.Series:
     """As dates, keeping the time of day: -> YYYY-MM-DD HH:MM:SS (midnight when none is given)."""
     return _dates(s, with_time=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -69,10 +70,11 @@ def _rule(check: str) -> str:
 
 
 def _failures(extract: str, table: pd.DataFrame) -> pd.DataFrame:
-    """Pandera's failure cases as (row, column, rule, value)."""
+    """Pandera's failure cases as (pos, column, rule, value); pos is the table's 0-based position."""
     try:
         schemas.MODELS[extract].validate(table, lazy=True)
-        return pd.DataFrame(columns=["row", "column", "rule", "value"])
+        return pd.DataFrame({"pos": pd.Series(dtype="int64"), "column": pd.Series(dtype=str),
+                             "rule": pd.Series(dtype=str), "value": pd.Series(dtype="string")})
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
     fc = fc[fc["index"].notna()].copy()
@@ -85,47 +87,108 @@ def _failures(extract: str, table: pd.DataFrame) -> pd.DataFrame:
     else:
         fc = fc[~frame_level]
     out = pd.DataFrame({
-        "row": fc["index"].astype("int64"),
+        "pos": fc["index"].astype("int64"),
         "column": fc["column"].astype(str),
         "rule": fc["rule"],
         "value": fc["failure_case"].astype("string"),
     })
-    return out.drop_duplicates(["row", "column", "rule"])
+    return out.drop_duplicates(["pos", "column", "rule"])
 
 
-def check(extract: str, frame: pd.DataFrame, source_file: str, sheet: str | None) -> Checked:
-    """Normalise, validate and de-duplicate one table of an extract."""
-    table = normalise_table(extract, frame)
-    fails = _failures(extract, table)
+@dataclass
+class Part:
+    """One table of an extract as read: rows as text (index = analyst row number), and its origin."""
+
+    frame: pd.DataFrame
+    source_file: str
+    sheet: str | None
+
+
+@dataclass
+class CheckedParts:
+    """Several tables of one extract checked together.
+
+    `rows` holds every loadable row of every part, with a RangeIndex and two more columns: `_part`
+    (the part's position in the list given) and `_row` (the analyst's row number); `parts` gives,
+    per part, its quality rows and counts (its `rows` left empty: they are in `rows`).
+    """
+
+    rows: pd.DataFrame
+    parts: list[Checked]
+
+
+def check_parts(extract: str, parts: list[Part]) -> CheckedParts:
+    """Normalise, validate and de-duplicate several tables of one extract in one pass.
+
+    The same as `check` on each part in turn, but normalisation and the pandera model run once over
+    all the rows, so that their fixed cost is paid once per extract rather than once per file.
+    Duplicate keys are looked for within each part only (a later file is the load's business).
+    """
     spec = schemas.columns(extract)
+    columns = list(spec)
+    sizes = [len(p.frame) for p in parts]
+    part_of = np.repeat(np.arange(len(parts), dtype="int64"), sizes)
+    row_of = (np.concatenate([p.frame.index.to_numpy(dtype="int64") for p in parts])
+              if parts else np.empty(0, dtype="int64"))
+    frames = [p.frame.reindex(columns=columns).astype("string") for p in parts]
+    text = (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame({c: pd.Series(dtype="string") for c in columns}))
+    table = normalise_table(extract, text)
+    fails = _failures(extract, table)
     rejecting = {c for c, meta in spec.items() if meta["on_invalid"] == "reject"}
     is_reject = fails["column"].isin(rejecting) | (fails["rule"] == "end_before_start")
-    fails["severity"] = is_reject.map({True: "rejected", False: "flagged"})
+    fails["severity"] = np.where(is_reject, "rejected", "flagged")
 
-    rejected_rows = set(fails.loc[is_reject, "row"])
+    rejected = np.zeros(len(table), dtype=bool)
+    rejected[fails.loc[is_reject, "pos"].to_numpy()] = True
     for column, group in fails[~is_reject].groupby("column"):
-        table.loc[table.index.isin(group["row"]), column] = pd.NA
+        table.iloc[group["pos"].to_numpy(), table.columns.get_loc(column)] = pd.NA
 
-    kept = table[~table.index.isin(rejected_rows)]
+    table["_part"] = part_of
+    table["_row"] = row_of
     keys = list(RAW_TABLES[extract][1])
-    dup = kept.duplicated(keys, keep="last")
+    kept = table[~rejected]
+    dup = kept.duplicated(keys + ["_part"], keep="last")
     if dup.any():
         dups = kept[dup]
         key_text = dups[keys].astype("string").fillna("").agg("|".join, axis=1)
         fails = pd.concat([fails, pd.DataFrame({
-            "row": dups.index.astype("int64"), "column": "|".join(keys), "rule": "duplicate_key",
-            "value": key_text.to_numpy(), "severity": "rejected",
+            "pos": dups.index.to_numpy(dtype="int64"), "column": "|".join(keys),
+            "rule": "duplicate_key", "value": key_text.to_numpy(), "severity": "rejected",
         })], ignore_index=True)
-        rejected_rows |= set(dups.index)
+        rejected[dups.index.to_numpy()] = True
         kept = kept[~dup]
 
     masked = fails["column"].isin(schemas.MASKED_COLUMNS)
     fails["value"] = fails["value"].astype("string").mask(masked, MASK)
-    fails = fails.sort_values(["row", "column", "rule"], kind="stable")
-    quality = pd.DataFrame({
-        "file": source_file, "sheet": sheet, "row": fails["row"].to_numpy(),
-        "column": fails["column"].to_numpy(), "rule": fails["rule"].to_numpy(),
-        "value": fails["value"].to_numpy(), "severity": fails["severity"].to_numpy(),
-    }, columns=QUALITY_COLUMNS)
-    flagged_rows = set(fails.loc[fails["severity"] == "flagged", "row"]) - rejected_rows
-    return Checked(kept, quality, len(table), len(rejected_rows), len(flagged_rows))
+    fails["part"] = part_of[fails["pos"].to_numpy()]
+    fails["row"] = row_of[fails["pos"].to_numpy()]
+    fails = fails.sort_values(["part", "row", "column", "rule"], kind="stable")
+    flagged = np.zeros(len(table), dtype=bool)
+    flagged[fails.loc[fails["severity"] == "flagged", "pos"].to_numpy()] = True
+    flagged &= ~rejected
+    n_rejected = np.bincount(part_of[rejected], minlength=len(parts))
+    n_flagged = np.bincount(part_of[flagged], minlength=len(parts))
+    by_part = dict(tuple(fails.groupby("part", sort=False)))
+    empty_rows = pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
+    checked = []
+    for i, part in enumerate(parts):
+        f = by_part.get(i, fails.iloc[:0])
+        quality = pd.DataFrame({
+            "file": part.source_file, "sheet": part.sheet, "row": f["row"].to_numpy(),
+            "column": f["column"].to_numpy(), "rule": f["rule"].to_numpy(),
+            "value": f["value"].to_numpy(), "severity": f["severity"].to_numpy(),
+        }, columns=QUALITY_COLUMNS)
+        checked.append(Checked(empty_rows, quality, sizes[i], int(n_rejected[i]),
+                               int(n_flagged[i])))
+    return CheckedParts(kept.reset_index(drop=True), checked)
+
+
+def check(extract: str, frame: pd.DataFrame, source_file: str, sheet: str | None) -> Checked:
+    """Normalise, validate and de-duplicate one table of an extract."""
+    done = check_parts(extract, [Part(frame, source_file, sheet)])
+    [result] = done.parts
+    rows = done.rows.set_index("_row").drop(columns="_part")
+    rows.index.name = frame.index.name
+    result.rows = rows
+    return result

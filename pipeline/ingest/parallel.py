@@ -1,0 +1,188 @@
+"""Read many extract files at once: each workbook parsed once, independent files in parallel.
+
+read.py reads one table at a time (a sheet's first rows to recognise it, then the whole sheet again
+to load it). Here a workbook is opened once and each sheet parsed once, its first rows serving to
+recognise it with read.find_header; the rows are then cut out of the grid as read.load_table does.
+Workbooks (whose parsing is Python-bound) are spread over a pool of worker processes; CSV files are
+read in the calling process, where pandas' C parser is fast already.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from . import discover, normalise, read, schemas
+
+log = logging.getLogger("lscb.ingest")
+
+# Below this many workbooks, starting workers costs more than it saves.
+MIN_PARALLEL_WORKBOOKS = 4
+
+
+@dataclass
+class ReadTable:
+    """One recognised (or skipped) table of a file, with its rows as load_table gives them."""
+
+    extract: str | None
+    sheet: str | None
+    skip_reason: str | None
+    frame: pd.DataFrame | None  # None when skipped
+
+
+def frame_from_grid(grid: pd.DataFrame, table: read.Table) -> pd.DataFrame:
+    """The rows below the header of a recognised table, as read.load_table returns them.
+
+    Columns named as the model (others dropped), index = analyst row number, fully blank rows left
+    out; a model's required column that is absent is a fatal error.
+    """
+    mapping = discover.header_map(table.extract)
+    header = grid.iloc[table.header_pos].tolist()
+    wanted: dict[int, str] = {}
+    for i, name in enumerate(header):
+        column = mapping.get(normalise.canonical_header(name))
+        if column is not None and column not in wanted.values():
+            wanted[i] = column
+    spec = schemas.columns(table.extract)
+    missing = [c for c, meta in spec.items() if meta["required"] and c not in wanted.values()]
+    if missing:
+        raise InputError(
+            f"{table.extract} extract lacks the required column '{missing[0]}'",
+            file=table.source_file, sheet=table.sheet, column=missing[0], rule="required_column",
+        )
+    body = grid.iloc[table.header_pos + 1:]
+    blank = (body.astype("string").apply(lambda c: c.str.strip()) == "").all(axis=1)
+    body = body.loc[~blank, list(wanted)]
+    body.columns = [wanted[i] for i in wanted]
+    body.index = body.index + 1  # position -> row number the analyst sees
+    body.index.name = "row"
+    return body.reindex(columns=list(spec)).astype("string")
+
+
+def read_workbook(path: Path, source_file: str) -> list[ReadTable]:
+    """Every sheet of an Annex A (or other) workbook, each parsed once."""
+    sheets = read.excel_sheets(path, source_file)
+    try:
+        book = pd.ExcelFile(path, engine="calamine")
+    except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+        raise InputError(f"cannot open the Excel workbook: {exc}", file=source_file,
+                         rule="unreadable_file") from exc
+    out = []
+    with book:
+        for sheet in sheets:
+            number = discover.annex_a_list(sheet)
+            forced = schemas.ANNEX_A_LISTS.get(number) if number else None
+            if number and forced is None:
+                out.append(ReadTable(None, sheet, f"Annex A list {number}: not used", None))
+                continue
+            try:
+                grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str).fillna("")
+            except Exception as exc:
+                raise InputError(f"cannot read the sheet: {exc}", file=source_file,
+                                 sheet=sheet, rule="unreadable_file") from exc
+            extract, pos, reason = read.find_header(grid.iloc[:read.HEADER_SEARCH_ROWS], forced)
+            if extract is None:
+                if number is None:
+                    reason = f"sheet not used ({reason})"
+                out.append(ReadTable(None, sheet, reason or None, None))
+                continue
+            table = read.Table(source_file, sheet, pd.DataFrame(), extract, pos)
+            out.append(ReadTable(extract, sheet, None, frame_from_grid(grid, table)))
+    return out
+
+
+def read_text_file(path: Path, source_file: str) -> list[ReadTable]:
+    """A CSV (or text) file: recognised from its first lines, then read whole by read.py."""
+    [table] = read.scan(path, source_file)
+    if table.extract is None:
+        return [ReadTable(None, None, table.skip_reason, None)]
+    return [ReadTable(table.extract, None, None, read.load_table(path, table))]
+
+
+def read_file(path: Path, source_file: str) -> list[ReadTable]:
+    if path.suffix.lower() in discover.EXCEL_SUFFIXES:
+        return read_workbook(path, source_file)
+    return read_text_file(path, source_file)
+
+
+@dataclass
+class _Failure:
+    """An InputError sent back from a worker (its keyword fields do not survive pickling)."""
+
+    args: tuple
+    fields: dict
+
+    def error(self) -> InputError:
+        err = InputError.__new__(InputError)
+        Exception.__init__(err, *self.args)
+        for key, value in self.fields.items():
+            setattr(err, key, value)
+        return err
+
+
+def _read_in_worker(path: Path, source_file: str) -> list[ReadTable] | _Failure:
+    try:
+        return read_file(path, source_file)
+    except InputError as exc:
+        return _Failure(exc.args, {k: getattr(exc, k) for k in
+                                   ("file", "sheet", "row", "column", "rule")})
+
+
+def _workers() -> int:
+    """Worker processes for workbooks: LSCB_INGEST_WORKERS if set (1 turns the pool off), else one
+    per available core, at most 4."""
+    if os.environ.get("LSCB_INGEST_WORKERS", "").strip().isdigit():
+        return max(1, int(os.environ["LSCB_INGEST_WORKERS"]))
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 4))
+    except AttributeError:  # not Linux
+        return max(1, min(os.cpu_count() or 1, 4))
+
+
+def read_files(files: list[discover.RawFile]) -> list[list[ReadTable]]:
+    """The tables of each file, in the order given. Raises the first file's InputError."""
+    results: list = [None] * len(files)
+    books = [i for i, f in enumerate(files) if f.path.suffix.lower() in discover.EXCEL_SUFFIXES]
+    workers = _workers()
+    pool = None
+    if workers > 1 and len(books) >= MIN_PARALLEL_WORKBOOKS and "forkserver" in \
+            multiprocessing.get_all_start_methods():
+        # forkserver, not fork: the calling process has DuckDB's (and others') threads, and a fork
+        # of a threaded process can crash. The server imports this module once, single-threaded,
+        # and forks each worker from there.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(workers, mp_context=context)
+    try:
+        futures = {}
+        if pool is not None:
+            futures = {i: pool.submit(_read_in_worker, files[i].path, files[i].source_file)
+                       for i in books}
+            log.debug("reading %d workbooks in %d processes", len(books), workers)
+        # The CSV files are read here meanwhile, in order, so that the first error is the first
+        # file's.
+        for i, f in enumerate(files):
+            if i not in futures:
+                results[i] = _read_in_worker(f.path, f.source_file)
+        for i, future in futures.items():
+            try:
+                results[i] = future.result()
+            except BrokenProcessPool:
+                # A worker could not start (e.g. a __main__ script without the main guard that
+                # forkserver needs) or died: read that file here instead.
+                results[i] = _read_in_worker(files[i].path, files[i].source_file)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    for result in results:
+        if isinstance(result, _Failure):
+            raise result.error()
+    return results
