@@ -22,6 +22,8 @@ age, allocated team and worker, ...) are never loaded: no indicator needs them a
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
@@ -121,6 +123,14 @@ def _is_yn(s: pd.Series) -> pd.Series:
     return s.isna() | s.isin(["Y", "N"])
 
 
+def _not_in_future(s: pd.Series) -> pd.Series:
+    """True unless a valid date lies after today: an extract cannot record what has not happened
+    (a mistyped year such as 2099 would otherwise open a plan or episode for ever)."""
+    today = date.today().isoformat()
+    valid = s.str.fullmatch(r"\d{4}-\d{2}-\d{2}.*").fillna(False).astype(bool)
+    return ~(valid & (s.str.slice(0, 10) > today).fillna(False).astype(bool))
+
+
 def _not_before(df: pd.DataFrame, end: str, start: str) -> pd.Series:
     """True unless both are valid and `end` is before `start` (canonical text sorts as time)."""
     pattern = r"\d{4}-\d{2}-\d{2}.*"
@@ -175,6 +185,10 @@ class MashContacts(_Base):
     def _valid_datetime(cls, s: Series[str]) -> Series[bool]:
         return _is_datetime(s)
 
+    @pa.check("received_at", "decided_at", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
+
     @pa.dataframe_check(name="end_before_start")
     def _decided_after_received(cls, df: pd.DataFrame) -> Series[bool]:
         return _not_before(df, "decided_at", "received_at")
@@ -206,6 +220,10 @@ class MerlinNotifications(_Base):
     @pa.check("received_at", name="valid_datetime")
     def _valid_datetime(cls, s: Series[str]) -> Series[bool]:
         return _is_datetime(s)
+
+    @pa.check("received_at", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
 
     @pa.check("screened", name="valid_yes_no")
     def _valid_yn(cls, s: Series[str]) -> Series[bool]:
@@ -244,6 +262,10 @@ class AnnexAContacts(_Base):
     def _valid_date(cls, s: Series[str]) -> Series[bool]:
         return _is_date(s)
 
+    @pa.check("date_of_contact", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
+
 
 class AnnexAReferrals(_Base):
     """Annex A List 3 (referrals to children's social care)."""
@@ -267,6 +289,10 @@ class AnnexAReferrals(_Base):
     @pa.check("date_of_referral", name="valid_date")
     def _valid_date(cls, s: Series[str]) -> Series[bool]:
         return _is_date(s)
+
+    @pa.check("date_of_referral", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
 
     @pa.check("referral_nfa", name="valid_yes_no")
     def _valid_yn(cls, s: Series[str]) -> Series[bool]:
@@ -307,6 +333,10 @@ class AnnexACpPlans(_Base):
     def _valid_date(cls, s: Series[str]) -> Series[bool]:
         return _is_date(s)
 
+    @pa.check("cpp_start_date", "cpp_end_date", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
+
     @pa.check("previous_cpp_count", name="valid_integer")
     def _valid_int(cls, s: Series[str]) -> Series[bool]:
         return _is_int(s)
@@ -335,6 +365,10 @@ class Ssda903Header(_Base):
     @pa.check("dob", name="valid_date")
     def _valid_date(cls, s: Series[str]) -> Series[bool]:
         return _is_date(s)
+
+    @pa.check("dob", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
 
 
 class Ssda903Episodes(_Base):
@@ -371,6 +405,10 @@ class Ssda903Episodes(_Base):
     @pa.check("decom", "dec", name="valid_date")
     def _valid_date(cls, s: Series[str]) -> Series[bool]:
         return _is_date(s)
+
+    @pa.check("decom", "dec", name="date_in_future")
+    def _not_in_future(cls, s: Series[str]) -> Series[bool]:
+        return _not_in_future(s)
 
     @pa.dataframe_check(name="end_before_start")
     def _end_after_start(cls, df: pd.DataFrame) -> Series[bool]:
