@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEMO   := reports/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo data run notebooks test test-fast bench lint clean
+.PHONY: help install demo data run notebooks test test-fast bench bench-national lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,8 +39,11 @@ test: install ## Run the tests (those needing ../shared or Chromium skip outside
 test-fast: install ## Run the tests except the slow end-to-end ones
 	$(BIN)/python -m pytest -m "not slow"
 
-bench: install ## Measure speed and memory (demo, 10 years, national scale, liiatools peer)
-	$(BIN)/python benchmarks/bench.py --scale all
+bench: install ## Measure speed and memory (demo council, 10 years, the liiatools peer); prints a table
+	$(BIN)/python benchmarks/bench.py --scale demo --scale decade --scale peer
+
+bench-national: install ## The national-scale set (every council in England over 5 years: hours)
+	$(BIN)/python benchmarks/bench.py --scale national
 
 lint: install ## Lint Python with ruff
 	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check pipeline tests
