@@ -31,11 +31,16 @@ ETHNICITIES = np.array(["WBRI", "WIRI", "WOTH", "WROM", "MWBC", "MWBA", "MWAS", 
                         "APKN", "ABAN", "AOTH", "BCRB", "BAFR", "BOTH", "CHNE", "OOTH", "REFU",
                         "NOBT"])
 ETHNICITY_P = np.array([70, 1, 5, 0.5, 2, 1, 1, 1.5, 2, 1.5, 0.5, 1, 2, 5, 1, 0.5, 2, 1, 1.5])
-# Legal status ladder of a period of care: entry status, interim care order, care order, placement order.
+# Legal status at entry to care (later changes: see _legal_changes).
 ENTRY_LS = np.array(["V2", "J2", "L2", "L3", "C1", "C2"])
 ENTRY_LS_P = np.array([55, 4, 3, 2, 31, 5], float)
-ENTRY_LEVEL = np.array([0, 0, 0, 0, 1, 2])
-LADDER = np.array(["", "C1", "C2", "E1"])
+# Age at entry to care, in bands (under 1, 1-4, 5-9, 10-15, 16-17), shares near England's.
+ENTRY_AGE_BANDS = np.array([[0, 1], [1, 5], [5, 10], [10, 16], [16, 17.8]])
+ENTRY_AGE_P = np.array([18, 16, 17, 32, 17.])
+# Placement moves: the rate relative to the year's rate, by year in care (first, second, later),
+# and the shape of the children's gamma frailty (mean 1; small = a few children move very often).
+MOVE_WEIGHT = np.array([1.8, 0.6, 0.45])
+FRAILTY_SHAPE = 0.5
 FOSTER = np.array(["U1", "U2", "U3", "U4", "U5", "U6"])
 OTHER_PLACES = np.array(["R1", "K2", "P1", "H5", "T0", "S1", "Z1"])
 OTHER_PLACES_P = np.array([3, 7, 5, 2, 1, 1, 1], float)
@@ -67,9 +72,11 @@ class Profile:
     cp_subsequent: float = 0.057
     cp_short_share: float = 0.23  # plans ending at about three months
     cp_long_mean_days: float = 375.0
-    cla_starts_per_10k: float = 19.0
-    cla_long_share: float = 0.28
-    moves_per_year: tuple[float, ...] = (1.75, 1.25, 0.95)  # placement change rate by year, improving
+    cla_starts_per_10k: float = 20.5
+    cla_long_share: float = 0.32
+    # Placement moves per child-year by year ending March from `moves_start_year`, improving; a
+    # child's rate is this times its year-in-care weight (MOVE_WEIGHT) and its frailty.
+    moves_per_year: tuple[float, ...] = (1.75, 0.9, 0.8)
     moves_start_year: int = 2011
     short_break_children: int = 12
     growth_per_year: float = 0.02  # growth of the child population and of demand
@@ -341,14 +348,22 @@ def _plan_ends(rng, p: Profile, start: np.ndarray) -> np.ndarray:
 
 
 def _looked_after(c: Council, rng: np.random.Generator, months: np.ndarray) -> None:
-    """SSDA903 episodes: periods of care split into episodes at placement and legal status changes."""
+    """SSDA903 episodes: periods of care split into episodes at placement and legal status changes.
+
+    Periods start up to 15 years before the first extract, so the children already in care at its
+    start carry their real, earlier DECOM. Placement moves are frequent in a child's first year in
+    care and rare once settled, and a few children (a heavy-tailed frailty) move far more than the
+    rest: the mix that gives both the "3 or more placements" share and long-term stability.
+    """
     p = c.profile
     mid = months.astype("datetime64[D]") + 14
     n_start = _counts(rng, p.cla_starts_per_10k * p.population / 1e4 / 12 * p.demand(
         np.maximum(_years_from_2012(mid), -3)))
     start = np.sort(_monthly_times(rng, months, n_start).astype("datetime64[D]"))
     n = start.size
-    age = np.minimum(rng.gamma(1.4, 5.0, n), 17.6)  # age at entry in years: many infants, many teens
+    band = rng.choice(ENTRY_AGE_BANDS.shape[0], n, p=ENTRY_AGE_P / ENTRY_AGE_P.sum())
+    lo, hi = ENTRY_AGE_BANDS[band].T
+    age = lo + rng.random(n) * (hi - lo)  # age at entry in years
     dob = start - (age * 365.25).astype(np.int64).astype("timedelta64[D]")
     kind = rng.choice(3, n, p=[0.36, 1 - 0.36 - p.cla_long_share, p.cla_long_share])
     dur = np.select([kind == 0, kind == 1], [rng.gamma(1.5, 40, n), rng.gamma(2.0, 220, n)],
@@ -359,36 +374,22 @@ def _looked_after(c: Council, rng: np.random.Generator, months: np.ndarray) -> N
     base = int(p.la_code) * 10_000_000 + 5_000_000
     period_child = (base + np.arange(n)).astype(str)
     entry = rng.choice(ENTRY_LS.size, n, p=ENTRY_LS_P / ENTRY_LS_P.sum())
-
-    # Changes within a period: Poisson at the highest rate, thinned by the calendar year's rate.
-    rates = np.asarray(p.moves_per_year)
-    top = rates.max() * 1.5
-    dur_years = (end - start).astype(np.int64) / 365.25
-    k = rng.poisson(top * dur_years)
-    per = np.repeat(np.arange(n), k)
-    t = start[per] + (rng.random(per.size) * (end - start)[per].astype(np.int64)).astype(
-        np.int64).astype("timedelta64[D]")
-    year_idx = np.clip((t.astype("datetime64[M]") - np.datetime64(f"{p.moves_start_year}-04", "M"))
-                       .astype(np.int64) // 12, 0, rates.size - 1)
-    in_first_year = (t - start[per]).astype(np.int64) < 365
-    rate = rates[year_idx] * np.where(in_first_year, 1.3, 0.6)
-    keep = (rng.random(per.size) < rate / top) & (t > start[per]) & (t < end[per])
-    per, t = per[keep], t[keep]
-    change = _choice(rng, np.array(["P", "T", "U", "L", "B"]), np.array([68, 5, 5, 12, 10.]), per.size)
-    ep = pd.DataFrame({"period": np.concatenate([np.arange(n), per]),
-                       "decom": np.concatenate([start, t]),
-                       "rne": np.concatenate([np.full(n, "S"), change])})
+    moves_t, moves_per = _placement_moves(p, rng, start, end)
+    legal_t, legal_per, legal_ls, legal_rne = _legal_changes(rng, entry, start, end, dob)
+    moved = moves_per.size
+    ep = pd.DataFrame({
+        "period": np.concatenate([np.arange(n), moves_per, legal_per]),
+        "decom": np.concatenate([start, moves_t, legal_t]),
+        "rne": np.concatenate([np.full(n, "S"), _choice(rng, np.array(["P", "T"]),
+                                                          np.array([92, 8.]), moved), legal_rne]),
+        "new_ls": np.concatenate([ENTRY_LS[entry], np.full(moved, None, object), legal_ls]),
+    })
     ep = ep.sort_values(["period", "decom"], kind="stable").drop_duplicates(["period", "decom"])
     period = ep["period"].to_numpy()
     rne = ep["rne"].to_numpy()
     decom = ep["decom"].to_numpy()
-    legal_change = np.isin(rne, ["L", "B", "U"])
-    level = ENTRY_LEVEL[entry][period] + ep.assign(x=legal_change).groupby("period")["x"].cumsum().to_numpy()
-    young = (decom - dob[period]).astype(np.int64) < 5 * 365
-    max_level = np.where(young, 3, 2)
-    level = np.minimum(level, max_level)
-    ls = np.where(level == ENTRY_LEVEL[entry][period], ENTRY_LS[entry][period],
-                  LADDER[np.maximum(level, 1)])
+    # The legal status holds until the next legal change (a move keeps it).
+    ls = ep["new_ls"].groupby(period).ffill().to_numpy().astype(str)
     # Placement: a new one at S, P and B; the same carer otherwise.
     m = period.size
     new_place = np.isin(rne, ["S", "P", "B"])
@@ -420,6 +421,59 @@ def _looked_after(c: Council, rng: np.random.Generator, months: np.ndarray) -> N
         ["child", "decom"], kind="stable").reset_index(drop=True)
     c.cla_dob = pd.Series(np.concatenate([dob, short_dob]),
                           index=np.concatenate([period_child, short_children]))
+
+
+def _placement_moves(p: Profile, rng: np.random.Generator, start: np.ndarray, end: np.ndarray):
+    """Placement moves within each period (times and period index): a Poisson process at the
+    period's highest possible rate, thinned to the year's rate times the year-in-care weight."""
+    n = start.size
+    rates = np.asarray(p.moves_per_year)
+    frailty = rng.gamma(FRAILTY_SHAPE, 1 / FRAILTY_SHAPE, n)
+    top = rates.max() * MOVE_WEIGHT.max()
+    length = (end - start).astype(np.int64)
+    k = rng.poisson(top * frailty * length / 365.25)
+    per = np.repeat(np.arange(n), k)
+    offset = (rng.random(per.size) * length[per]).astype(np.int64)
+    t = start[per] + offset.astype("timedelta64[D]")
+    year_idx = np.clip((t.astype("datetime64[M]") - np.datetime64(f"{p.moves_start_year}-04", "M"))
+                       .astype(np.int64) // 12, 0, rates.size - 1)
+    weight = MOVE_WEIGHT[np.minimum(offset // 365, MOVE_WEIGHT.size - 1)]
+    keep = (rng.random(per.size) < rates[year_idx] * weight / top) & (t > start[per]) & (t < end[per])
+    return t[keep], per[keep]
+
+
+def _legal_changes(rng: np.random.Generator, entry: np.ndarray, start: np.ndarray, end: np.ndarray,
+                   dob: np.ndarray):
+    """Legal status changes along the ladder accommodated (V2) -> interim care order (C1) -> care
+    order (C2) -> placement order (E1, young children only), at the pace of care proceedings.
+    Returns times, period index, the new legal status and the reason for the new episode."""
+    n = start.size
+    ls0 = ENTRY_LS[entry]
+    days = lambda a, b: rng.integers(a, b, n).astype("timedelta64[D]")  # noqa: E731
+    # A quarter of accommodated children come under an interim care order within months.
+    to_c1 = (ls0 == "V2") & (rng.random(n) < 0.25)
+    t_c1 = start + days(20, 240)
+    # Proceedings end in a care order about 5 to 14 months after the interim order.
+    on_c1 = (ls0 == "C1") | to_c1
+    t_c2 = np.where(ls0 == "C1", start, t_c1) + days(150, 420)
+    to_c2 = on_c1 & (rng.random(n) < 0.85)
+    # Half the young children on a care order get a placement order a few months later.
+    on_c2 = (ls0 == "C2") | to_c2
+    t_e1 = np.where(ls0 == "C2", start, t_c2) + days(60, 300)
+    to_e1 = on_c2 & ((t_e1 - dob).astype(np.int64) < 5 * 365) & (rng.random(n) < 0.5)
+    times, pers, new = [], [], []
+    for flag, when, status in ((to_c1, t_c1, "C1"), (to_c2, t_c2, "C2"),
+                               (to_e1, t_e1, "E1")):
+        hit = np.flatnonzero(flag & (when < end))
+        times.append(when[hit])
+        pers.append(hit)
+        new.append(np.full(hit.size, status, object))
+    times, pers, new = np.concatenate(times), np.concatenate(pers), np.concatenate(new)
+    # A placement order often comes with a move to adopters (B) or to the carers as adopters (U).
+    k = new.size
+    rne = np.where(new == "E1", _choice(rng, np.array(["U", "B", "L"]), np.array([40, 30, 30.]), k),
+                   _choice(rng, np.array(["L", "B"]), np.array([85, 15.]), k))
+    return times, pers, new, rne
 
 
 def _short_breaks(c: Council, rng: np.random.Generator, base: int):
@@ -483,6 +537,6 @@ def profile_for(la_code: str, rng: np.random.Generator, population: int | None =
         timely=float(rng.uniform(0.8, 0.95)), cp_starts_per_10k=ln(45, 0.3),
         cp_subsequent=float(rng.uniform(0.1, 0.2)), cp_short_share=float(rng.uniform(0.1, 0.25)),
         cla_starts_per_10k=ln(25, 0.3), cla_long_share=float(rng.uniform(0.3, 0.45)),
-        moves_per_year=tuple(float(x) for x in np.sort(rng.uniform(0.5, 1.1, 3))[::-1]),
+        moves_per_year=tuple(float(x) for x in np.sort(rng.uniform(0.6, 1.0, 3))[::-1]),
         short_break_children=int(rng.integers(5, 30)),
     )

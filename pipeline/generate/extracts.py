@@ -108,8 +108,15 @@ POSTCODE_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
 REVIEW_CODES = np.array(["PN0", "PN1", "PN2", "PN3", "PN4", "PN5", "PN6", "PN7"])
 
 
-def write_council(council: Council, folder: Path, seed: int, annex_a_every_months: int = 1) -> dict:
-    """Write all of a council's extracts under `folder`; return files written and rows per extract."""
+def write_council(council: Council, folder: Path, seed: int, annex_a_every_months: int = 1,
+                  map_workbooks=map, list1_in_every_workbook: bool = True) -> dict:
+    """Write all of a council's extracts under `folder`; return files written and rows per extract.
+
+    `map_workbooks` maps the Annex A workbook writer over its tasks (a process pool's `map` to share
+    them out); each workbook has its own seed, so the bytes do not depend on it. Annex A List 1 (the
+    largest list, which the pipeline reads only for a council without a MASH log) is filled in every
+    workbook, or with `list1_in_every_workbook=False` in the latest only (header-only elsewhere).
+    """
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     summary = {"files": 0, "rows": {}}
@@ -120,7 +127,8 @@ def write_council(council: Council, folder: Path, seed: int, annex_a_every_month
 
     count("mash_contacts", *_write_mash(council, folder / "mash", rng))
     count("merlin_notifications", *_write_merlin(council, folder / "merlin", rng))
-    for extract, rows, files in _write_annex_a(council, folder / "annex_a", rng, annex_a_every_months):
+    for extract, rows, files in _write_annex_a(council, folder / "annex_a", rng, annex_a_every_months,
+                                               map_workbooks, list1_in_every_workbook):
         count(extract, rows, files)
     for extract, rows, files in _write_ssda903(council, folder / "ssda903", rng):
         count(extract, rows, files)
@@ -149,7 +157,7 @@ def _fmt_datetime(values: np.ndarray, style: str) -> np.ndarray:
 def _slice(strings: np.ndarray, a: int, b: int) -> np.ndarray:
     """Vectorised s[a:b] on fixed-width numpy strings."""
     fixed = np.asarray(strings).astype(f"U{b}")
-    return fixed.view(f"U1").reshape(fixed.size, -1)[:, a:b].copy().view(f"U{b - a}").ravel()
+    return fixed.view(f"U1").reshape(fixed.size, b)[:, a:b].copy().view(f"U{b - a}").ravel()
 
 
 def _uk_date(iso: np.ndarray) -> np.ndarray:
@@ -305,10 +313,12 @@ def _serial(days: np.ndarray) -> np.ndarray:
     return np.where(np.isnat(days), np.nan, (days - EXCEL_EPOCH).astype(np.int64)).astype(float)
 
 
-def _write_annex_a(c: Council, folder: Path, rng, every: int):
+def _write_annex_a(c: Council, folder: Path, rng, every: int, map_workbooks=map,
+                   list1_everywhere: bool = True):
     """One workbook per month (every `every` months, always the last): Lists 3 and 7 for the rolling
-    12 months, List 1 for the last six (as Ofsted's guidance asks). Each workbook has its own seeded
-    generator, so a workbook's bytes do not depend on the others."""
+    12 months, List 1 for the last six (as Ofsted's guidance asks; in the latest workbook only unless
+    `list1_everywhere`). Each workbook has its own seeded generator, so a workbook's bytes do not
+    depend on the others."""
     folder.mkdir(parents=True, exist_ok=True)
     refs = c.referrals.assign(in_12m=_referral_counts(c.referrals))
     plans = c.cp_plans.assign(prev=_previous_plans(c.cp_plans))
@@ -322,7 +332,8 @@ def _write_annex_a(c: Council, folder: Path, rng, every: int):
         year_ago = add_months(np.array([extract + DAY]), -12)[0]
         half_year_ago = add_months(np.array([extract + DAY]), -6)[0]
         lists = {
-            1: contacts[(contacts["date"] >= half_year_ago) & (contacts["date"] <= extract)],
+            1: contacts[(contacts["date"] >= half_year_ago) & (contacts["date"] <= extract)]
+            if list1_everywhere or m == months[-1] else contacts.iloc[:0],
             3: refs[(refs["referral_date"] >= year_ago) & (refs["referral_date"] <= extract)],
             7: plans[(plans["start"] <= extract) & (plans["end"].isna() | (plans["end"] >= year_ago))],
         }
@@ -330,7 +341,7 @@ def _write_annex_a(c: Council, folder: Path, rng, every: int):
         tasks.append((folder / f"annex_a_{extract}.xlsx", extract, c.profile.la_code, lists,
                       c.children.reindex(kids), int(rng.integers(2**32))))
     totals = {"annex_a_contacts": 0, "annex_a_referrals": 0, "annex_a_cp_plans": 0}
-    results = [_annex_a_workbook(t) for t in tasks]
+    results = list(map_workbooks(_annex_a_workbook, tasks))
     for written in results:
         totals["annex_a_contacts"] += written[1]
         totals["annex_a_referrals"] += written[3]

@@ -37,7 +37,8 @@ def council_codes(seed: int, first: str = "311") -> list[str]:
     """The synthetic councils' three-digit codes, `first` first (the same whatever the seed)."""
     london = [str(c) for c in range(202, 214)] + [str(c) for c in range(301, 321)]
     others = [str(c) for c in range(330, 395)] + [str(c) for c in range(800, 938, 2)]
-    codes = sorted(set(london + others[:150 - len(london) - 1] + [first]))
+    fixed = set(london + [first])
+    codes = sorted(fixed | set([c for c in others if c not in fixed][:150 - len(fixed)]))
     codes.remove(first)
     return [first] + codes
 
