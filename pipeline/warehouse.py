@@ -67,6 +67,9 @@ create table if not exists meta.loaded_files (
     sheet VARCHAR, extract_date DATE, rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT,
     rows_flagged BIGINT, loaded_at TIMESTAMP
 );
+create table if not exists meta.reference_state (
+    fingerprint VARCHAR NOT NULL, summary VARCHAR, loaded_at TIMESTAMP
+);
 create table if not exists meta.data_quality (
     file_sha256 VARCHAR NOT NULL, source_file VARCHAR NOT NULL, sheet VARCHAR, "row" BIGINT,
     "column" VARCHAR, rule VARCHAR, value VARCHAR, severity VARCHAR

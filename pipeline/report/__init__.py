@@ -11,7 +11,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipeline.report import html, pdf, xlsx
+from pipeline.report import charts, html, pdf, xlsx
 from pipeline.report.model import Pack, build
 
 log = logging.getLogger("lscb.report")
@@ -25,8 +25,12 @@ def write_pack(con, out_dir: Path, *, la_code: str, period_end: date, settings,
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    pack = build(con, la_code=la_code, period_end=period_end, settings=settings,
-                 manifest=manifest)
+    charts.use_store(con)
+    try:
+        pack = build(con, la_code=la_code, period_end=period_end, settings=settings,
+                     manifest=manifest)
+    finally:
+        charts.release_store()
     paths = [html.write(pack, out_dir / "indicator-pack.html"),
              pdf.write(pack, out_dir / "indicator-pack.pdf"),
              xlsx.write(pack, out_dir / "indicator-tables.xlsx")]

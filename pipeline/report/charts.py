@@ -6,6 +6,7 @@ than drawing them.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from datetime import date
 from typing import Sequence
@@ -21,6 +22,51 @@ from pipeline.report import style  # noqa: E402
 from pipeline.report.spc import XmR  # noqa: E402
 
 _figure: Figure | None = None
+_store = None  # the warehouse connection that keeps rendered charts between runs, if any
+_used: set[str] = set()
+
+
+def use_store(con) -> None:
+    """Keep rendered charts in the warehouse (meta.chart_cache), keyed by everything drawn.
+
+    A monthly refresh redraws the trend charts, but the annual comparison charts are the same from
+    one month to the next: drawing them again was a third of the pack's time.
+    """
+    global _store
+    _store = con
+    _used.clear()
+    try:
+        con.execute("create table if not exists meta.chart_cache (key VARCHAR PRIMARY KEY, "
+                    "png BLOB NOT NULL)")
+    except Exception:  # a read-only warehouse (notebooks): draw without keeping
+        _store = None
+
+
+def _cached(draw):
+    """Decorator: look the chart up by a digest of its arguments and the house style first."""
+    def wrapper(*args, **kwargs):
+        key = hashlib.sha256(repr((draw.__name__, args, sorted(kwargs.items()),
+                                   sorted(style.RC.items()), style.FIGSIZE)).encode()).hexdigest()
+        _used.add(key)
+        if _store is not None:
+            row = _store.execute("select png from meta.chart_cache where key = ?", [key]).fetchone()
+            if row:
+                return bytes(row[0])
+        png = draw(*args, **kwargs)
+        if _store is not None:
+            _store.execute("insert or replace into meta.chart_cache values (?, ?)", [key, png])
+        return png
+    wrapper.__name__, wrapper.__doc__ = draw.__name__, draw.__doc__
+    return wrapper
+
+
+def release_store() -> None:
+    """Forget the charts this pack did not use (the cache holds one pack's worth) and detach."""
+    global _store
+    if _store is not None and _used:
+        _store.execute("delete from meta.chart_cache where not list_contains(?, key)",
+                       [sorted(_used)])
+    _store = None
 
 
 def _fresh_figure(height: float) -> Figure:
@@ -46,6 +92,7 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+@_cached
 def xmr_chart(title: str, dates: Sequence[date], values: Sequence[float | None], chart: XmR | None,
               variations: Sequence[str], *, unit: str, target: float | None = None) -> bytes:
     """An XmR chart: the monthly points (None = suppressed, left as a gap), mean and limits.
@@ -77,6 +124,7 @@ def xmr_chart(title: str, dates: Sequence[date], values: Sequence[float | None],
         return _png(fig)
 
 
+@_cached
 def benchmark_chart(title: str, rows: Sequence[tuple[str, float, bool]], *, england: float | None,
                     london: float | None) -> bytes:
     """Horizontal bars of each council's value (the local council highlighted), with England and

@@ -42,7 +42,10 @@ def _image(png: bytes, max_width: float) -> Image:
 def _table(t) -> list:
     out = [_p(t.title, H3)]
     header = [_p(c, CELL) for c in t.columns]
-    body = [[_p(fmt(v) if v is not None else "", CELL) for v in row] for row in t.rows]
+    # Paragraphs (which wrap) only where text is long; plain strings lay out far faster.
+    body = [[_p(fmt(v) if v is not None else "", CELL)
+             if j == 0 or (isinstance(v, str) and len(v) > 18) else (fmt(v) if v is not None else "")
+             for j, v in enumerate(row)] for row in t.rows]
     if body:
         first = 0.34 if len(t.columns) > 3 else 0.5
         rest = (1 - first) / max(len(t.columns) - 1, 1)
@@ -50,7 +53,9 @@ def _table(t) -> list:
                     repeatRows=1)
         cmds = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#F3F2F1")),
                 ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#D9D9D9")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP")]
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTSIZE", (0, 1), (-1, -1), CELL.fontSize),
+                ("LEADING", (0, 1), (-1, -1), CELL.leading)]
         if t.total_row:
             cmds.append(("LINEABOVE", (0, -1), (-1, -1), 1, colors.black))
         tbl.setStyle(TableStyle(cmds))
