@@ -118,25 +118,44 @@ class Results:
 
 # --- measurement -------------------------------------------------------------------------------
 
+# A small launcher between the harness and the measured process. A child forked straight from a
+# large parent (the harness, or pytest) starts with the parent's resident pages in its high-water
+# mark, which would inflate its measured peak; forked from this ~10 MiB launcher it does not.
+_LAUNCHER = """
+import os, sys
+fd = int(sys.argv[1])
+pid = os.fork()
+if pid == 0:
+    os.close(fd)
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+os.write(fd, f"{ru.ru_maxrss} {ru.ru_utime + ru.ru_stime}".encode())
+sys.exit(os.waitstatus_to_exitcode(status) % 256)
+"""
+
+
 def run_measured(argv: list[str], *, cwd: Path | None = None, env: dict | None = None,
                  check: bool = True) -> ProcessResult:
-    """Run a process to its end; its wall time and its peak RSS (with its waited-for children).
-
-    The peak comes from `os.wait4`, which reports the resource use of that one child, so earlier
-    children of the harness do not leak into it (as they would with RUSAGE_CHILDREN).
-    """
+    """Run a process to its end; its wall time, CPU time and peak RSS (from `wait4` of that one
+    child, through a small launcher: see _LAUNCHER)."""
+    read_fd, write_fd = os.pipe()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(write_fd), *argv], cwd=cwd,
+                                env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                pass_fds=(write_fd,))
+        os.close(write_fd)
+        proc.wait()
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        with os.fdopen(read_fd) as r:
+            maxrss_kib, cpu_s = r.read().split()
         out.seek(0)
         err.seek(0)
-        result = ProcessResult(argv, proc.returncode, wall, usage.ru_utime + usage.ru_stime,
-                               usage.ru_maxrss * 1024 / MIB,
-                               out.read(), err.read())
+        result = ProcessResult(argv, proc.returncode, wall, float(cpu_s),
+                               int(maxrss_kib) * 1024 / MIB, out.read(), err.read())
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:6])} ... exited with {result.returncode}:\n"
                            f"{result.stderr[-3000:]}")
