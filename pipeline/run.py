@@ -33,7 +33,7 @@ log = logging.getLogger("lscb.run")
 
 OUTPUT_FILES = (
     "indicators.csv", "benchmarks.csv", "indicator-pack.html", "indicator-pack.pdf",
-    "indicator-tables.xlsx", "data-quality.csv", "run-manifest.json",
+    "indicator-tables.xlsx", "data-quality.csv", "run-manifest.json", "run.log",
 )
 INDICATOR_COLUMNS = ["la_code", "indicator_id", "period_end", "window", "numerator", "denominator",
                      "value"]

@@ -36,3 +36,20 @@ def test_notebooks_are_committed_without_outputs():
         for cell in nb["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, p.name
+
+
+@pytest.mark.slow
+def test_notebooks_execute_against_the_demo_council(demo_run, tmp_path):
+    """The same notebooks, through the CLI step `make demo` uses, on the demo council's warehouse."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "notebooks", "--db", str(demo_run["db"]), "--la", "311",
+         "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for name in ("explore-warehouse.html", "pack-section-child-protection.html"):
+        assert "Traceback" not in (tmp_path / "notebooks" / name).read_text(), name
+    cp = (tmp_path / "notebooks" / "pack-section-child-protection.html").read_text()
+    assert "Children subject to a child protection plan" in cp
+    assert "data:image/png;base64" in cp
