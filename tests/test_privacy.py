@@ -61,7 +61,9 @@ def _event_dates(raw) -> set[str]:
             for col in df.columns:
                 heads = " ".join(str(v) for v in df[col].head(3))
                 if "Date" in heads and "Birth" not in heads:
-                    days = pd.to_datetime(df[col], errors="coerce", dayfirst=True).dropna()
+                    # cells are datetimes or DD/MM/YYYY text: parse each by its own shape
+                    days = pd.to_datetime(df[col], errors="coerce", dayfirst=True,
+                                          format="mixed").dropna()
                     found |= set(days.dt.strftime("%Y-%m-%d"))
     return found
 
