@@ -248,3 +248,22 @@ def test_runner_needs_models(tmp_path):
 
 def test_default_sql_dir_is_the_repository_sql_folder():
     assert models.default_sql_dir() == Path(models.__file__).resolve().parents[1] / "sql"
+
+
+def test_months_before_the_first_files_window_are_not_computed():
+    """An Annex A List 3 of 2016-01-31 covers Feb 2015 .. Jan 2016: an older referral in it does not
+    open the spine earlier (the list would undercount those months)."""
+    con = new_warehouse()
+    insert(con, "annex_a_referrals", [
+        {"child_unique_id": "a", "date_of_referral": D(2014, 6, 3), "referral_nfa": False},
+        {"child_unique_id": "b", "date_of_referral": D(2015, 3, 9), "referral_nfa": False},
+    ], extract_date=D(2016, 1, 31))
+    con.execute("insert into meta.loaded_files (file_sha256, source_file, la_code, extract, "
+                "extract_date) values ('x', 'annex_a_2016-01-31.xlsx', '311', "
+                "'annex_a_referrals', '2016-01-31')")
+    build(con)
+    first = con.execute("select min(period_end) from marts.indicators "
+                        "where indicator_id = 'referrals'").fetchone()[0]
+    # 2016-01-31 less 11 months is 2015-02-28: February 2015 is the first whole month covered
+    assert first == D(2015, 2, 28)
+    assert indicator(con, "referrals", D(2015, 3, 31), "month") == (1, None, 1)
