@@ -157,7 +157,7 @@ def _fmt_datetime(values: np.ndarray, style: str) -> np.ndarray:
 def _slice(strings: np.ndarray, a: int, b: int) -> np.ndarray:
     """Vectorised s[a:b] on fixed-width numpy strings."""
     fixed = np.asarray(strings).astype(f"U{b}")
-    return fixed.view(f"U1").reshape(fixed.size, b)[:, a:b].copy().view(f"U{b - a}").ravel()
+    return fixed.view("U1").reshape(fixed.size, b)[:, a:b].copy().view(f"U{b - a}").ravel()
 
 
 def _uk_date(iso: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
-from . import discover, normalise, read, schemas
+from . import discover, read, schemas
 
 log = logging.getLogger("lscb.ingest")
 
@@ -36,35 +36,6 @@ class ReadTable:
     sheet: str | None
     skip_reason: str | None
     frame: pd.DataFrame | None  # None when skipped
-
-
-def frame_from_grid(grid: pd.DataFrame, table: read.Table) -> pd.DataFrame:
-    """The rows below the header of a recognised table, as read.load_table returns them.
-
-    Columns named as the model (others dropped), index = analyst row number, fully blank rows left
-    out; a model's required column that is absent is a fatal error.
-    """
-    mapping = discover.header_map(table.extract)
-    header = grid.iloc[table.header_pos].tolist()
-    wanted: dict[int, str] = {}
-    for i, name in enumerate(header):
-        column = mapping.get(normalise.canonical_header(name))
-        if column is not None and column not in wanted.values():
-            wanted[i] = column
-    spec = schemas.columns(table.extract)
-    missing = [c for c, meta in spec.items() if meta["required"] and c not in wanted.values()]
-    if missing:
-        raise InputError(
-            f"{table.extract} extract lacks the required column '{missing[0]}'",
-            file=table.source_file, sheet=table.sheet, column=missing[0], rule="required_column",
-        )
-    body = grid.iloc[table.header_pos + 1:]
-    blank = (body.astype("string").apply(lambda c: c.str.strip()) == "").all(axis=1)
-    body = body.loc[~blank, list(wanted)]
-    body.columns = [wanted[i] for i in wanted]
-    body.index = body.index + 1  # position -> row number the analyst sees
-    body.index.name = "row"
-    return body.reindex(columns=list(spec)).astype("string")
 
 
 def read_workbook(path: Path, source_file: str) -> list[ReadTable]:
@@ -95,7 +66,7 @@ def read_workbook(path: Path, source_file: str) -> list[ReadTable]:
                 out.append(ReadTable(None, sheet, reason or None, None))
                 continue
             table = read.Table(source_file, sheet, pd.DataFrame(), extract, pos)
-            out.append(ReadTable(extract, sheet, None, frame_from_grid(grid, table)))
+            out.append(ReadTable(extract, sheet, None, read.table_from_grid(grid, table)))
     return out
 
 

@@ -209,13 +209,21 @@ def scan(path: Path, source_file: str) -> list[Table]:
 def load_table(path: Path, table: Table) -> pd.DataFrame:
     """The recognised table's rows as text, columns named as the model, index = analyst row number.
 
-    Columns the model does not list are dropped here (personal data no indicator needs); a model's
-    required column that is absent is a fatal error. Fully blank rows are not records.
+    See `table_from_grid`, which does the cutting once the file or sheet has been read.
     """
     if table.sheet is None:
         grid = read_csv(path, table.source_file)
     else:
         grid = read_sheet(path, table.source_file, table.sheet)
+    return table_from_grid(grid, table)
+
+
+def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """The rows below a recognised table's header row, from the whole file or sheet as text.
+
+    Columns the model does not list are dropped here (personal data no indicator needs); a model's
+    required column that is absent is a fatal error. Fully blank rows are not records.
+    """
     mapping = discover.header_map(table.extract)
     header = grid.iloc[table.header_pos].tolist()
     wanted: dict[int, str] = {}
