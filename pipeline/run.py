@@ -198,8 +198,11 @@ def _recover(db: Path) -> None:
 
 def _clean_leftovers(db: Path, out_parent: Path) -> None:
     """Remove temporary files that a killed run left behind (we hold the lock, so none is live)."""
-    for p in db.parent.glob(f"{db.name}.run-*"):
-        p.unlink(missing_ok=True)
+    for p in [*db.parent.glob(f"{db.name}.run-*"), db.with_name(db.name + ".tmp")]:
+        if p.is_dir():  # DuckDB's spill folder
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
     if out_parent.exists():
         for p in out_parent.glob(".lscb-out-*"):
             shutil.rmtree(p, ignore_errors=True)
@@ -284,6 +287,7 @@ def run(settings: Settings, *, rebuild: bool = False, pack: bool = True) -> RunR
                 if not _journal(db).exists():  # else a commit began: the next run completes it
                     work_db.unlink(missing_ok=True)
                     Path(f"{work_db}.wal").unlink(missing_ok=True)
+                    shutil.rmtree(f"{work_db}.tmp", ignore_errors=True)
                     if tmp_out is not None:
                         shutil.rmtree(tmp_out, ignore_errors=True)
     finally:

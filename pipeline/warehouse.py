@@ -6,9 +6,14 @@ The `raw`, `meta` and `reference` tables are declared here once; `staging`, `int
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import duckdb
+
+# DuckDB may otherwise take 80% of the machine's memory; 3 GB keeps national-scale runs under the
+# 4 GiB bar (spilling to disk beside the warehouse), and LSCB_MEMORY_LIMIT overrides it.
+MEMORY_LIMIT = "3GB"
 
 PROVENANCE = """
     la_code VARCHAR NOT NULL,
@@ -107,7 +112,10 @@ def create_schemas(con: duckdb.DuckDBPyConnection) -> None:
 
 def connect(path: Path | str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating its tables when writable)."""
-    con = duckdb.connect(str(path), read_only=read_only)
+    config = {"memory_limit": os.environ.get("LSCB_MEMORY_LIMIT", MEMORY_LIMIT)}
+    if str(path) != ":memory:":
+        config["temp_directory"] = str(Path(path).with_name(Path(path).name + ".tmp"))
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         create_schemas(con)
     return con

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..warehouse import RAW_TABLES
-from . import discover, load, parallel, quality
+from . import discover, fastcsv, load, parallel, quality
 
 log = logging.getLogger("lscb.ingest")
 
@@ -111,6 +111,16 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
         seen[raw.sha256] = raw.source_file
         to_read.append(raw)
 
+    # Large CSVs are read and checked by DuckDB (fastcsv.py); the rest take the pandas path.
+    fast, to_read = fastcsv.prepare_files(con, to_read)
+    try:
+        return _read_check_load(con, result, dq_frames, to_read, fast, started, strict)
+    finally:
+        fastcsv.discard(con, fast)
+
+
+def _read_check_load(con, result: IngestResult, dq_frames: list, to_read: list,
+                     fast: list, started: float, strict: bool) -> IngestResult:
     # Read everything first (workbooks in parallel), then check each extract's tables together.
     parts: dict[str, list[tuple[discover.RawFile, parallel.ReadTable]]] = {}
     for raw, tables in zip(to_read, parallel.read_files(to_read)):
@@ -135,11 +145,12 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
                 rows_loaded=part.rows_read - part.rows_rejected, rows_rejected=part.rows_rejected,
                 rows_flagged=part.rows_flagged))
         checked[extract] = (done, entries)
+    fastcsv.add_to_checked(checked, fast, _entry)
     if strict:
         _raise_first_rejection(checked)
     check_s = time.perf_counter() - started - read_s
 
-    _load_all(con, checked)
+    _load_all(con, checked, fast)
     for extract, (done, entries) in checked.items():
         for entry, part in zip(entries, done.parts):
             result.files.append(entry)
@@ -191,7 +202,7 @@ def _raise_first_rejection(checked: dict) -> None:
         column=row["column"], rule=row["rule"])
 
 
-def _load_all(con: duckdb.DuckDBPyConnection, checked: dict) -> None:
+def _load_all(con: duckdb.DuckDBPyConnection, checked: dict, fast: list = ()) -> None:
     """Stage, merge and record every extract in one transaction: all or nothing."""
     if not checked:
         return
@@ -207,6 +218,9 @@ def _load_all(con: duckdb.DuckDBPyConnection, checked: dict) -> None:
                 "sha256": [e["sha256"] for e in entries],
             })
             load.stage_parts(con, extract, done.rows, provenance)
+            for f in fast:
+                if f.extract == extract:
+                    fastcsv.stage(con, f, next(e for e in entries if e["sha256"] == f.raw.sha256))
             load.merge(con, extract)
         if "mash_contacts" in checked:
             _with_merlin_warnings(con, *checked["mash_contacts"])
