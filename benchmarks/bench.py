@@ -480,11 +480,11 @@ def _split_ingest_at_load() -> dict | None:
         return None
     marks: dict = {}
 
-    def timed(con, batches):
+    def timed(con, *args, **kwargs):
         t0, c0 = time.perf_counter(), time.process_time()
         marks["read_peak"] = peak_rss_mib()
         reset_peak_rss()
-        inner(con, batches)
+        inner(con, *args, **kwargs)
         marks["load_s"] = time.perf_counter() - t0
         marks["load_cpu_s"] = time.process_time() - c0
         marks["load_peak"] = peak_rss_mib()
