@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -241,7 +242,10 @@ def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
     body = grid.iloc[table.header_pos + 1:]
     if table.sheet is None:
         _no_fields_beyond_header(header, body, table.source_file)
-    blank = (body.astype("string").apply(lambda c: c.str.strip()) == "").all(axis=1)
+    # numpy over the whole block: pandas string methods column by column cost ~2 ms a table,
+    # which adds up over thousands of small monthly files
+    cells = body.fillna("").to_numpy(dtype=str)
+    blank = (np.char.strip(cells) == "").all(axis=1) if cells.size else np.ones(len(body), bool)
     body = body.loc[~blank, list(wanted)]
     body.columns = [wanted[i] for i in wanted]
     body.index = body.index + 1  # position -> row number the analyst sees
