@@ -307,6 +307,21 @@ def _measure_file(meta: pd.DataFrame, figures: dict, fn) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HEAD + MEASURES[fn])
 
 
+def _area_years(meta: pd.DataFrame, figures: dict):
+    """Each year (newest first) and area (England, regions, then councils) that has figures: the
+    year, the area's level, region code and name, its council row (None above council level) and
+    its totals (rounded to 10 above council level, as the DfE publishes them)."""
+    for y in sorted(YEARS, reverse=True):
+        areas = [(level, rc, rn, members, None) for level, rc, rn, members in _area_rows(meta)]
+        areas += [("Local authority", la["region_code"], la["region_name"], [code], la)
+                  for code, la in meta.iterrows()]
+        for level, rc, rn, members, la in areas:
+            figs = [figures[m][y] for m in members if y in figures[m]]
+            if figs:
+                total = _sum_figures(figs) if la is not None else _round10(_sum_figures(figs))
+                yield y, level, rc, rn, la, total
+
+
 def _cla_numbers(meta, figures, pop: pd.DataFrame) -> pd.DataFrame:
     la_cols = ["time_period", "time_identifier", "geographic_level", "country_code", "country_name",
                "region_code", "region_name", "old_la_code", "la_name", "new_la_code"]
@@ -316,23 +331,15 @@ def _cla_numbers(meta, figures, pop: pd.DataFrame) -> pd.DataFrame:
     popl = pop.set_index(["time_period", "geographic_level", "region_name", "old_la_code"])[
         "population_estimate"]
     rows = []
-    for y in sorted(YEARS, reverse=True):
-        areas = [(level, rc, rn, members, None) for level, rc, rn, members in _area_rows(meta)]
-        areas += [("Local authority", la["region_code"], la["region_name"], [code], la)
-                  for code, la in meta.iterrows()]
-        for level, rc, rn, members, la in areas:
-            figs = [figures[m][y] for m in members if y in figures[m]]
-            if not figs:
-                continue
-            total = _sum_figures(figs) if la is not None else _round10(_sum_figures(figs))
-            p = int(popl[(y - 1, level, rn if la is None else la["region_name"],
-                          "" if la is None else la.name)])
-            h = _head(y, level, rc, rn, la)
-            h = h[:7] + [h[7], h[9], h[8]]  # this file has la_name before new_la_code
-            for label, key in kinds:
-                v = total[key]
-                rows.append(h + [label, p, _cell(v, suppress=la is not None),
-                                 "c" if la is not None and 0 < v <= 5 else str(round(v / p * 1e4))])
+    for y, level, rc, rn, la, total in _area_years(meta, figures):
+        p = int(popl[(y - 1, level, rn if la is None else la["region_name"],
+                      "" if la is None else la.name)])
+        h = _head(y, level, rc, rn, la)
+        h = h[:7] + [h[7], h[9], h[8]]  # this file has la_name before new_la_code
+        for label, key in kinds:
+            v = total[key]
+            rows.append(h + [label, p, _cell(v, suppress=la is not None),
+                             "c" if la is not None and 0 < v <= 5 else str(round(v / p * 1e4))])
     return pd.DataFrame(rows, columns=la_cols + ["population_type", "population_estimate",
                                                  "children_count", "rate_per_10000"])
 
@@ -348,22 +355,14 @@ def _stability(meta, figures) -> pd.DataFrame:
               ("CLA on 31 March", "Total children", "cla_at31", "cla_at31"),
               ("CLA on 31 March", "With 3 or more placements during the year", "cla_3plus", "cla_at31")]
     rows = []
-    for y in sorted(YEARS, reverse=True):
-        areas = [(level, rc, rn, members, None) for level, rc, rn, members in _area_rows(meta)]
-        areas += [("Local authority", la["region_code"], la["region_name"], [code], la)
-                  for code, la in meta.iterrows()]
-        for level, rc, rn, members, la in areas:
-            figs = [figures[m][y] for m in members if y in figures[m]]
-            if not figs:
-                continue
-            total = _sum_figures(figs) if la is not None else _round10(_sum_figures(figs))
-            h = _head(y, level, rc, rn, la)
-            h = h[:7] + [h[7], h[9], h[8]]
-            for group, measure, num, den in groups:
-                v, d = total[num], total[den]
-                small = la is not None and 0 < v <= 5
-                pct = "z" if not d else ("c" if small else str(round(100 * v / d)))
-                rows.append(h + [group, measure, "c" if small else str(v), pct])
+    for y, level, rc, rn, la, total in _area_years(meta, figures):
+        h = _head(y, level, rc, rn, la)
+        h = h[:7] + [h[7], h[9], h[8]]
+        for group, measure, num, den in groups:
+            v, d = total[num], total[den]
+            small = la is not None and 0 < v <= 5
+            pct = "z" if not d else ("c" if small else str(round(100 * v / d)))
+            rows.append(h + [group, measure, "c" if small else str(v), pct])
     return pd.DataFrame(rows, columns=la_cols + ["cla_group", "placement_stability",
                                                  "children_count", "children_percent"])
 
