@@ -40,6 +40,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -65,7 +66,10 @@ MIB = 1024 * 1024
 SCALES: dict[str, dict] = {
     "demo": {},
     "decade": {"start": "2011-04", "end": "2021-03"},
-    "national": {"councils": 150, "start": "2011-04", "end": "2016-03"},
+    # A national collection holds each council's annual Annex A return, not twelve overlapping
+    # monthly re-runs of the rolling year (a council's own monthly drop, as in demo and decade).
+    "national": {"councils": 150, "start": "2011-04", "end": "2016-03",
+                 "annex_a_every_months": 12},
 }
 ALL_SCALES = ("demo", "decade", "peer", "national")
 # Bars from the issue, checked and printed with the results.
@@ -185,8 +189,46 @@ def peak_rss_mib() -> float:
     return peak / MIB if sys.platform == "darwin" else peak / 1024
 
 
+def tree_rss_mib(pid: int) -> float:
+    """The resident memory of a process and all its descendants now, in MiB (Linux /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+                    break
+            for task in os.listdir(f"/proc/{p}/task"):
+                stack += [int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+class TreePeak:
+    """The largest sum of RSS over this process and its descendants (ingest's workbook readers),
+    sampled every 0.1 s in a thread while the block runs: the kernel's high-water mark is per
+    process, and the bar is about the machine's memory."""
+
+    def __enter__(self) -> "TreePeak":
+        self.peak, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, tree_rss_mib(os.getpid()))
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class StageClock:
-    """Times named stages inside one process, with each stage's own peak RSS."""
+    """Times named stages inside one process, with each stage's own peak RSS, and the peak of the
+    process tree (sampled)."""
 
     def __init__(self) -> None:
         self.stages: list[dict] = []
@@ -194,10 +236,11 @@ class StageClock:
     def run(self, name: str, fn, *args, **kwargs):
         exact = reset_peak_rss()
         t0, c0 = time.perf_counter(), time.process_time()
-        value = fn(*args, **kwargs)
+        with TreePeak() as tree:
+            value = fn(*args, **kwargs)
         self.stages.append({"stage": name, "wall_s": time.perf_counter() - t0,
                             "cpu_s": time.process_time() - c0, "peak_rss_mib": peak_rss_mib(),
-                            "peak_is_stage_own": exact})
+                            "peak_is_stage_own": exact, "tree_peak_mib": tree.peak})
         return value
 
 
@@ -441,9 +484,11 @@ def child_stages(raw: Path, ref: Path, db: Path, out: Path, la_code: str, result
         clock.stages += [
             {"stage": "read + validate", "wall_s": whole["wall_s"] - split["load_s"],
              "cpu_s": whole["cpu_s"] - split["load_cpu_s"],
-             "peak_rss_mib": split["read_peak"], "peak_is_stage_own": whole["peak_is_stage_own"]},
+             "peak_rss_mib": split["read_peak"], "peak_is_stage_own": whole["peak_is_stage_own"],
+             "tree_peak_mib": whole["tree_peak_mib"]},
             {"stage": "load into DuckDB", "wall_s": split["load_s"], "cpu_s": split["load_cpu_s"],
-             "peak_rss_mib": split["load_peak"], "peak_is_stage_own": whole["peak_is_stage_own"]},
+             "peak_rss_mib": split["load_peak"], "peak_is_stage_own": whole["peak_is_stage_own"],
+             "tree_peak_mib": whole["tree_peak_mib"]},
         ]
     rows_read = sum(int(f.get("rows_read") or 0) for f in ingested.files)
     ref_summary = clock.run("reference", reference.load_reference, con, ref)
@@ -467,11 +512,13 @@ def child_stages(raw: Path, ref: Path, db: Path, out: Path, la_code: str, result
 
 
 def _split_ingest_at_load() -> dict | None:
-    """Wrap ingest's load step (`core._load_all`: stage, merge, record; one transaction) in a timer.
+    """Wrap ingest's load step (`core._load_all`: stage, merge, record; one transaction per group
+    of councils) in a timer that adds up its calls.
 
-    ingest reads and validates every file first and loads them all at the end, so the time before
-    the load step is reading and validating. Returns the dict the timer fills, or None when the
-    ingest package no longer has that step (the stage is then reported whole).
+    ingest reads and validates a group's files first (staging the pandas path's rows in DuckDB
+    temp tables as it goes) and then loads them, so the rest of its time is reading and
+    validating. Returns the dict the timer fills, or None when the ingest package no longer has
+    that step (the stage is then reported whole).
     """
     from pipeline.ingest import core
 
@@ -482,12 +529,12 @@ def _split_ingest_at_load() -> dict | None:
 
     def timed(con, *args, **kwargs):
         t0, c0 = time.perf_counter(), time.process_time()
-        marks["read_peak"] = peak_rss_mib()
+        marks["read_peak"] = max(marks.get("read_peak", 0.0), peak_rss_mib())
         reset_peak_rss()
         inner(con, *args, **kwargs)
-        marks["load_s"] = time.perf_counter() - t0
-        marks["load_cpu_s"] = time.process_time() - c0
-        marks["load_peak"] = peak_rss_mib()
+        marks["load_s"] = marks.get("load_s", 0.0) + time.perf_counter() - t0
+        marks["load_cpu_s"] = marks.get("load_cpu_s", 0.0) + time.process_time() - c0
+        marks["load_peak"] = max(marks.get("load_peak", 0.0), peak_rss_mib())
 
     core._load_all = timed
     return marks
@@ -572,11 +619,17 @@ def bench_pipeline(scale: str, scratch: Path, results: Results) -> None:
     ingest_models = sum(st["wall_s"] for st in before_pack)
     ingest_models_cpu = sum(st["cpu_s"] for st in before_pack)
     ingest_models_peak = max(st["peak_rss_mib"] for st in before_pack)
+    # With its workbook readers (worker processes at national scale) counted in.
+    tree_peak = max([ingest_models_peak] + [st.get("tree_peak_mib", 0.0) for st in before_pack])
     results.rows.append(Row(scale, "start-up + imports", total.wall_s - staged, None, None,
                             "the rest; its CPU s includes processes the stages started",
                             total.cpu_s - sum(st["cpu_s"] for st in child["stages"])))
     results.rows.append(Row(scale, "ingest + validate + models", ingest_models, rows,
-                            ingest_models_peak, "the stages above but the pack", ingest_models_cpu))
+                            ingest_models_peak,
+                            "the stages above but the pack" + (
+                                f"; with worker processes {tree_peak:,.0f} MiB"
+                                if tree_peak > ingest_models_peak * 1.02 else ""),
+                            ingest_models_cpu))
     # Resetting the high-water mark also lowers what wait4 reports, so the process's peak is the
     # larger of that and the stages' peaks.
     total_peak = max(total.peak_rss_mib, *(st["peak_rss_mib"] for st in child["stages"]))
@@ -614,9 +667,10 @@ def bench_pipeline(scale: str, scratch: Path, results: Results) -> None:
                              "ok": rate >= BAR_NATIONAL_ROWS_PER_S})
         results.bars.append({"bar": f"national: peak memory of ingest+validate+models < "
                                     f"{BAR_NATIONAL_PEAK_MIB:,} MiB",
-                             "measured": f"{ingest_models_peak:,.0f} MiB (whole process with the "
-                                         f"pack: {total_peak:,.0f} MiB)",
-                             "ok": ingest_models_peak < BAR_NATIONAL_PEAK_MIB})
+                             "measured": f"{tree_peak:,.0f} MiB, the process and its workbook "
+                                         f"readers (the process alone: {ingest_models_peak:,.0f} "
+                                         f"MiB; with the pack: {total_peak:,.0f} MiB)",
+                             "ok": tree_peak < BAR_NATIONAL_PEAK_MIB})
 
 
 def bench_peer(scratch: Path, repeats: int, results: Results) -> None:

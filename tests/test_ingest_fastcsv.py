@@ -34,19 +34,17 @@ def _rows(con, table: str) -> list[tuple]:
 
 
 def _run(raw: Path, monkeypatch, threshold: str | None, strict: bool = False) -> dict:
-    """Ingest raw into a fresh warehouse; everything the two paths must agree on."""
-    if threshold is None:
-        monkeypatch.delenv(fastcsv.MIN_BYTES_ENV, raising=False)
-    else:
-        monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, threshold)
+    """Ingest raw into a fresh warehouse; everything the two paths must agree on. threshold None:
+    the pandas path only."""
+    monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, str(1 << 62) if threshold is None else threshold)
     taken = []
-    real = fastcsv.prepare
+    real = fastcsv._prepare_group
 
-    def spy(con, raw_file):
-        found = real(con, raw_file)
-        taken.append(found is not None)
+    def spy(con, layout, files):
+        found = real(con, layout, files)
+        taken.append(bool(found))
         return found
-    monkeypatch.setattr(fastcsv, "prepare", spy)
+    monkeypatch.setattr(fastcsv, "_prepare_group", spy)
     con = connect()
     try:
         try:
@@ -112,6 +110,56 @@ def test_strict_mode_same_on_both_paths(tmp_path, monkeypatch):
     assert pandas_path["error"][3:] == (3, "outcome", "not_in_code_list")
 
 
+def test_same_layout_files_read_together(tmp_path, monkeypatch):
+    """Files of one layout go through one DuckDB read: row numbers, within-file duplicates, extract
+    dates and data-quality rows stay per file, and a file DuckDB refuses (a short row) or that
+    pandas would refuse (a value past the header's last column) leaves the group for the pandas
+    path on its own while the others stay. Hand-worked, then against the pandas path."""
+    blank = [""] * len(MASH_COLS)
+    dup = [list(MASH_ROWS[0])]
+    dup[0][MASH_COLS.index("child_id")] = "K9"
+    files = {
+        "mash_2013-01-31.csv": csv_text(MASH_COLS, MASH_ROWS),                 # 3 rows, clean
+        "mash_2013-02-28.csv": csv_text(MASH_COLS, [blank] + MASH_ROWS + dup),  # blank, dup of C1
+        "mash_2013-03-31.csv": csv_text(MASH_COLS, MASH_ROWS) + "C9,K9\n",     # short row
+        "mash_2013-04-30.csv": csv_text(MASH_COLS + [""], [r + [""] for r in MASH_ROWS[:2]]
+                                        + [MASH_ROWS[2] + ["x"]]),             # past the header
+        "mash_2013-05-31.csv": csv_text(MASH_COLS, MASH_ROWS[1:]),              # 2 rows, clean
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    raws = [discover.RawFile(tmp_path / n, n, "311", discover.sha256(tmp_path / n))
+            for n in files]
+    monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, "0")
+    con = connect()
+    groups, rest = fastcsv.prepare_files(con, raws)
+    # The file with a value past its header's last column has its own layout (one more field).
+    assert [r.source_file for r in rest] == ["mash_2013-03-31.csv", "mash_2013-04-30.csv"]
+    # The short row's file is found by halving the group: the others stay in DuckDB's hands.
+    got = {f.raw.source_file: f for g in groups for f in g.files}
+    assert list(got) == ["mash_2013-01-31.csv", "mash_2013-02-28.csv", "mash_2013-05-31.csv"]
+    feb = got["mash_2013-02-28.csv"].checked
+    # Feb: line 2 blank, C1 on line 3 replaced by its later copy on line 6.
+    assert (feb.rows_read, feb.rows_rejected, feb.rows_flagged) == (4, 1, 0)
+    assert [(r.row, r.rule, r.value) for r in feb.quality.itertuples(index=False)] == [
+        (3, "duplicate_key", "C1")]
+    assert [(f.checked.rows_read, f.checked.rows_rejected, len(f.checked.quality))
+            for f in (got["mash_2013-01-31.csv"], got["mash_2013-05-31.csv"])] == [(3, 0, 0),
+                                                                                  (2, 0, 0)]
+    assert [f.extract_date for f in got.values()] == [dt.date(2013, 1, 31), dt.date(2013, 2, 28),
+                                                      dt.date(2013, 5, 31)]
+    fastcsv.discard(con, groups)
+    assert con.execute("select count(*) from duckdb_tables() where temporary").fetchone()[0] == 0
+    con.close()
+    # The whole folder, both paths (the two refused files raise or load as pandas has them).
+    for name in ("mash_2013-03-31.csv", "mash_2013-04-30.csv"):
+        (tmp_path / name).unlink()
+    pandas_path = _run(tmp_path, monkeypatch, None)
+    fast_path = _run(tmp_path, monkeypatch, "0")
+    assert fast_path["fast"] and fast_path == {**pandas_path, "fast": True}
+    assert len(fast_path["tables"]["raw.mash_contacts"]) == 3  # C1 (Feb's K9), C2, C3: latest wins
+
+
 # --- Hand-worked: the fast path on its own -------------------------------------------------------
 
 MASH_TEXT = (
@@ -134,8 +182,9 @@ def test_fast_path_hand_worked(tmp_path, monkeypatch):
     path.write_text(MASH_TEXT)
     raw = discover.RawFile(path, "mash.csv", "311", discover.sha256(path))
     con = connect()
-    fast = fastcsv.prepare(con, raw)
-    assert fast is not None and fast.extract == "mash_contacts"
+    group = fastcsv.prepare(con, raw)
+    assert group is not None and group.extract == "mash_contacts"
+    [fast] = group.files
     c = fast.checked
     # 9 records below the header, one blank: 8 read; rows 5-8 and the duplicate row 2 rejected.
     assert (c.rows_read, c.rows_rejected, c.rows_flagged) == (8, 5, 1)
@@ -155,8 +204,8 @@ def test_fast_path_hand_worked(tmp_path, monkeypatch):
     assert fast.extract_date == dt.date(2013, 1, 9)
     con.execute("create temp table _ingest_new_mash_contacts as "
                 "select * from raw.mash_contacts limit 0")
-    fastcsv.stage(con, fast, {"la_code": "311", "extract_date": fast.extract_date,
-                              "source_file": "mash.csv", "sheet": None, "sha256": raw.sha256})
+    fastcsv.stage(con, group, [{"la_code": "311", "extract_date": fast.extract_date,
+                                "source_file": "mash.csv", "sheet": None, "sha256": raw.sha256}])
     stored = con.execute(
         "select source_row, contact_id, child_id, received_at, source, merlin_id, rag, outcome "
         "from _ingest_new_mash_contacts order by source_row").fetchall()
@@ -206,7 +255,7 @@ def test_threshold_keeps_small_files_on_pandas_path(tmp_path, monkeypatch):
     assert fastcsv.prepare_files(con, [raw]) == ([], [raw])
     monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, str(path.stat().st_size))
     fast, rest = fastcsv.prepare_files(con, [raw])
-    assert rest == [] and [f.raw for f in fast] == [raw]
+    assert rest == [] and [f.raw for g in fast for f in g.files] == [raw]
     monkeypatch.delenv(fastcsv.MIN_BYTES_ENV)
     assert fastcsv.min_bytes() == fastcsv.DEFAULT_MIN_BYTES
     fastcsv.discard(con, fast)

@@ -52,10 +52,15 @@ def generate(raw_dir: Path, reference_dir: Path | None = None, *, councils: int 
               annex_a_every_months) for i, code in enumerate(chosen)]
     summary = {"councils": [], "files": 0, "rows": {}}
     truths = {}
-    # Forked workers inherit the loaded modules; results come back in council order.
+    # Results come back in council order. forkserver, not fork: a caller with threads (DuckDB's, a
+    # test run's) can crash a plain fork's child; the server imports this package once and forks
+    # each worker from there.
     processes = min(workers, councils) if councils > 1 else workers
-    pool = (ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"))
-            if processes > 1 and os.name == "posix" else None)
+    pool = None
+    if processes > 1 and "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        pool = ProcessPoolExecutor(processes, mp_context=context)
     with pool or nullcontext():
         if pool is not None and councils > 1:
             results = pool.map(_council, tasks)

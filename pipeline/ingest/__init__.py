@@ -6,7 +6,8 @@ unambiguous (normalise.py); validates with one pandera model per extract (schema
 the data dictionary), rejecting or flagging rows (quality.py); and loads the `raw.*` tables with one
 row per record key, the latest extract's version (load.py). Files already loaded (same SHA-256) are
 not read again. The stage is all-or-nothing: a fatal input error raises `InputError` before anything
-is written.
+is written (for inputs of many councils over LSCB_INGEST_CHUNK_BYTES, before anything of the group
+of councils holding the file; `lscb run` keeps the whole run all-or-nothing, see core.py).
 """
 
 from .core import IngestResult, extracts_loaded, ingest

@@ -1,13 +1,18 @@
 """The ingest stage: raw folder -> `raw.*` tables, with the accounting of every input.
 
 Order of work, so that a fatal error leaves the warehouse untouched: recognise every file, then read
-and check every table, and only then load them all in one transaction.
+and check every table (CSVs in DuckDB, fastcsv.py; workbooks and odd CSVs with pandas, their
+checked rows staged in DuckDB temp tables batch by batch), and only then load them all in one
+transaction. Inputs of several councils larger than LSCB_INGEST_CHUNK_BYTES go through that a group
+of whole councils at a time, one transaction each, so that memory holds one group (`lscb run` stays
+all or nothing: it works on a copy of the warehouse).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,25 +51,38 @@ def _entry(raw: discover.RawFile, **values) -> dict:
     return entry
 
 
-def _previous(con: duckdb.DuckDBPyConnection, raw: discover.RawFile) -> tuple[list[dict], pd.DataFrame]:
-    """The accounting of a file already loaded (same SHA-256) from meta."""
-    rows = con.execute(
-        "select la_code, extract, sheet, extract_date, rows_read, rows_loaded, rows_rejected, "
-        "rows_flagged from meta.loaded_files where file_sha256 = ? order by sheet nulls first",
-        [raw.sha256],
-    ).fetchall()
-    entries = [
-        _entry(raw, la_code=r[0], extract=r[1], sheet=r[2], extract_date=r[3], status="unchanged",
-               reason="already loaded (same SHA-256)", rows_read=r[4], rows_loaded=r[5],
-               rows_rejected=r[6], rows_flagged=r[7])
-        for r in rows
-    ]
+def _previous(con: duckdb.DuckDBPyConnection, shas: list[str]
+              ) -> dict[str, tuple[list[tuple], pd.DataFrame]]:
+    """What meta holds of files already loaded, by SHA-256: their loaded_files rows and their
+    data-quality rows. Two queries for all of them: a monthly refresh finds every earlier drop
+    already loaded."""
+    if not shas:
+        return {}
+    rows: dict[str, list[tuple]] = {}
+    for r in con.execute(
+        "select file_sha256, la_code, extract, sheet, extract_date, rows_read, rows_loaded, "
+        "rows_rejected, rows_flagged from meta.loaded_files where file_sha256 in "
+        "(select unnest(?::VARCHAR[])) order by file_sha256, sheet nulls first", [shas],
+    ).fetchall():
+        rows.setdefault(r[0], []).append(r[1:])
     dq = con.execute(
-        'select ? as file, sheet, "row", "column", rule, value, severity from meta.data_quality '
-        'where file_sha256 = ? order by sheet nulls first, "row", "column", rule',
-        [raw.source_file, raw.sha256],
+        'select file_sha256, null::VARCHAR as file, sheet, "row", "column", rule, value, severity '
+        'from meta.data_quality where file_sha256 in (select unnest(?::VARCHAR[])) '
+        'order by file_sha256, sheet nulls first, "row", "column", rule', [shas],
     ).df()
-    return entries, dq
+    groups = {sha: g.drop(columns="file_sha256").reset_index(drop=True)
+              for sha, g in dq.groupby("file_sha256", sort=False)}
+    empty = dq.drop(columns="file_sha256").iloc[:0]
+    return {sha: (found, groups.get(sha, empty)) for sha, found in rows.items()}
+
+
+def _unchanged(raw: discover.RawFile, rows: list[tuple], dq: pd.DataFrame
+               ) -> tuple[list[dict], pd.DataFrame]:
+    """A loaded file's manifest entries and data-quality rows, under its path in this run."""
+    entries = [_entry(raw, la_code=r[0], extract=r[1], sheet=r[2], extract_date=r[3],
+                      status="unchanged", reason="already loaded (same SHA-256)", rows_read=r[4],
+                      rows_loaded=r[5], rows_rejected=r[6], rows_flagged=r[7]) for r in rows]
+    return entries, dq.assign(file=raw.source_file)
 
 
 def extracts_loaded(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
@@ -93,17 +111,18 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
     seen: dict[str, str] = {}
     to_read: list[discover.RawFile] = []
 
-    for raw in discover.find_files(raw_dir, la_code):
+    found = discover.find_files(raw_dir, la_code)
+    previous = _previous(con, sorted({raw.sha256 for raw in found if raw.sha256 in known}))
+    for raw in found:
         why_not = discover.not_an_extract(raw.path)
         if why_not:
             result.files.append(_entry(raw, status="skipped", reason=why_not))
             continue
-        if raw.sha256 in known:
-            entries, dq = _previous(con, raw)
-            if entries:
-                result.files.extend(entries)
-                dq_frames.append(dq)
-                continue
+        if raw.sha256 in previous:
+            entries, dq = _unchanged(raw, *previous[raw.sha256])
+            result.files.extend(entries)
+            dq_frames.append(dq)
+            continue
         if raw.sha256 in seen:
             result.files.append(_entry(raw, status="skipped",
                                        reason=f"same content as {seen[raw.sha256]}"))
@@ -111,29 +130,126 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
         seen[raw.sha256] = raw.source_file
         to_read.append(raw)
 
-    # Large CSVs are read and checked by DuckDB (fastcsv.py); the rest take the pandas path.
-    fast, to_read = fastcsv.prepare_files(con, to_read)
+    # Workbooks start being read ahead (in worker processes at scale) while DuckDB reads and checks
+    # the CSVs, same-layout files together (fastcsv.py); workbooks and CSVs of a shape that path
+    # does not reproduce exactly take the pandas path.
+    reader = parallel.Reader(to_read)
+    tables = iter(reader)  # one pass over the files, chunk after chunk
+    timing = {"read": 0.0, "check": 0.0, "load": 0.0}
     try:
-        return _read_check_load(con, result, dq_frames, to_read, fast, started, strict)
+        for chunk in _chunks(to_read):
+            _ingest_chunk(con, result, dq_frames, chunk, reader, tables, strict, timing)
+    finally:
+        reader.close()
+        for extract in RAW_TABLES:
+            con.execute(f"drop table if exists {load.STAGING}{extract}")
+    return _finish(con, result, dq_frames, started, timing)
+
+
+# Inputs larger than this, from several councils, are loaded a group of whole councils at a time,
+# each group in its own transaction, so that memory holds one group's rows rather than the
+# country's. A run stays all or nothing: it works on a copy of the warehouse (run.py).
+CHUNK_ENV = "LSCB_INGEST_CHUNK_BYTES"
+DEFAULT_CHUNK_BYTES = 128 << 20
+# Rows read by the pandas path before they are checked and staged in DuckDB: holds memory flat
+# whatever the number of workbooks.
+BATCH_ROWS = 250_000
+
+
+def _chunks(files: list[discover.RawFile]) -> list[list[discover.RawFile]]:
+    """The files in groups of whole councils of about CHUNK bytes (one group below that)."""
+    value = os.environ.get(CHUNK_ENV, "").strip()
+    limit = int(value) if value.isdigit() else DEFAULT_CHUNK_BYTES
+    sizes = [f.path.stat().st_size for f in files]
+    if sum(sizes) <= limit:
+        return [files] if files else []
+    chunks: list[list[discover.RawFile]] = []
+    current: list[discover.RawFile] = []
+    current_bytes = 0
+    by_council: dict[str, list[tuple[discover.RawFile, int]]] = {}
+    for f, size in zip(files, sizes):
+        by_council.setdefault(f.la_code, []).append((f, size))
+    for members in by_council.values():
+        council_bytes = sum(size for _f, size in members)
+        if current and current_bytes + council_bytes > limit:
+            chunks.append(current)
+            current, current_bytes = [], 0
+        current += [f for f, _size in members]
+        current_bytes += council_bytes
+    if current:
+        chunks.append(current)
+    # Keep the files' order (the first file's error is raised first): councils are contiguous
+    # in it when each has its own folder, as a multi-council raw folder has.
+    order = {id(f): i for i, f in enumerate(files)}
+    return [sorted(c, key=lambda f: order[id(f)]) for c in chunks]
+
+
+def _ingest_chunk(con, result: IngestResult, dq_frames: list, files: list,
+                  reader: parallel.Reader, tables_of, strict: bool, timing: dict) -> None:
+    """Read, check and load one group of files: the CSVs DuckDB takes, then the pandas path's
+    files in batches (checked, then staged in DuckDB), then one transaction."""
+    began = time.perf_counter()
+    fast: list = []
+    try:
+        fast, rest = fastcsv.prepare_files(con, files)
+        kept = {id(f) for f in rest}
+        reader.skip([f for f in files if id(f) not in kept])
+        checked: dict[str, tuple[quality.CheckedParts, list[dict]]] = {}
+        pending: dict[str, list[tuple[discover.RawFile, parallel.ReadTable]]] = {}
+        pending_rows, check_s = 0, 0.0
+        for raw, tables in zip(rest, tables_of):
+            for table in tables:
+                if table.extract is None:
+                    result.files.append(_entry(raw, sheet=table.sheet, status="skipped",
+                                               reason=table.skip_reason))
+                else:
+                    pending.setdefault(table.extract, []).append((raw, table))
+                    pending_rows += len(table.frame)
+            if pending_rows >= BATCH_ROWS:
+                check_s += _check_and_stage(con, pending, checked)
+                pending, pending_rows = {}, 0
+        check_s += _check_and_stage(con, pending, checked)
+        fastcsv.add_to_checked(checked, fast, _entry)
+        if strict:
+            _raise_first_rejection(checked)
+        loading = time.perf_counter()
+        _load_all(con, checked, fast)
+        fast = []  # staged: their temp tables are gone
     finally:
         fastcsv.discard(con, fast)
+    timing["read"] += loading - began - check_s
+    timing["check"] += check_s
+    timing["load"] += time.perf_counter() - loading
+    for extract, (done, entries) in checked.items():
+        for entry, part in zip(entries, done.parts):
+            result.files.append(entry)
+            dq_frames.append(part.quality)
+            log.info("ingest_progress %s%s: %s, %d rows read, %d loaded, %d rejected, %d flagged",
+                     entry["source_file"], f" [{entry['sheet']}]" if entry["sheet"] else "",
+                     extract, entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"],
+                     entry["rows_flagged"])
 
 
-def _read_check_load(con, result: IngestResult, dq_frames: list, to_read: list,
-                     fast: list, started: float, strict: bool) -> IngestResult:
-    # Read everything first (workbooks in parallel), then check each extract's tables together.
-    parts: dict[str, list[tuple[discover.RawFile, parallel.ReadTable]]] = {}
-    for raw, tables in zip(to_read, parallel.read_files(to_read)):
-        for table in tables:
-            if table.extract is None:
-                result.files.append(_entry(raw, sheet=table.sheet, status="skipped",
-                                           reason=table.skip_reason))
-            else:
-                parts.setdefault(table.extract, []).append((raw, table))
-    read_s = time.perf_counter() - started
+def _finish(con, result: IngestResult, dq_frames: list, started: float,
+            timing: dict) -> IngestResult:
+    result.files.sort(key=lambda e: (e["source_file"], e["sheet"] or ""))
+    frames = [f for f in dq_frames if len(f)]
+    if frames:
+        result.quality = pd.concat(frames, ignore_index=True)[quality.QUALITY_COLUMNS]
+    result.extracts_loaded = extracts_loaded(con)
+    counts = pd.Series([e["status"] for e in result.files]).value_counts().to_dict()
+    log.info("ingest: %d inputs (%s) in %.1f s (read, and DuckDB's CSV checks, %.1f s; pandas "
+             "checks %.1f s; load %.1f s)", len(result.files),
+             ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+             time.perf_counter() - started, timing["read"], timing["check"], timing["load"])
+    return result
 
-    checked: dict[str, tuple[quality.CheckedParts, list[dict]]] = {}
-    for extract, items in parts.items():
+
+def _check_and_stage(con, pending: dict, checked: dict) -> float:
+    """Check a batch's tables, each extract's together; stage their rows in DuckDB; keep their
+    accounting in `checked` (rows left out: they are staged). Returns the seconds taken."""
+    began = time.perf_counter()
+    for extract, items in pending.items():
         done = quality.check_parts(extract, [quality.Part(t.frame, raw.source_file, t.sheet)
                                              for raw, t in items])
         entries = []
@@ -144,32 +260,24 @@ def _read_check_load(con, result: IngestResult, dq_frames: list, to_read: list,
                 status="loaded", reason=None, rows_read=part.rows_read,
                 rows_loaded=part.rows_read - part.rows_rejected, rows_rejected=part.rows_rejected,
                 rows_flagged=part.rows_flagged))
-        checked[extract] = (done, entries)
-    fastcsv.add_to_checked(checked, fast, _entry)
-    if strict:
-        _raise_first_rejection(checked)
-    check_s = time.perf_counter() - started - read_s
+        if extract not in checked:
+            load.begin_staging(con, {extract})
+            checked[extract] = (quality.CheckedParts(done.rows.iloc[:0], []), [])
+        load.stage_parts(con, extract, done.rows, _provenance(entries))
+        all_done, all_entries = checked[extract]
+        all_done.parts.extend(done.parts)
+        all_entries.extend(entries)
+    return time.perf_counter() - began
 
-    _load_all(con, checked, fast)
-    for extract, (done, entries) in checked.items():
-        for entry, part in zip(entries, done.parts):
-            result.files.append(entry)
-            dq_frames.append(part.quality)
-            log.info("ingest_progress %s%s: %s, %d rows read, %d loaded, %d rejected, %d flagged",
-                     entry["source_file"], f" [{entry['sheet']}]" if entry["sheet"] else "",
-                     extract, entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"],
-                     entry["rows_flagged"])
-    result.files.sort(key=lambda e: (e["source_file"], e["sheet"] or ""))
-    frames = [f for f in dq_frames if len(f)]
-    if frames:
-        result.quality = pd.concat(frames, ignore_index=True)[quality.QUALITY_COLUMNS]
-    result.extracts_loaded = extracts_loaded(con)
-    counts = pd.Series([e["status"] for e in result.files]).value_counts().to_dict()
-    elapsed = time.perf_counter() - started
-    log.info("ingest: %d inputs (%s) in %.1f s (read %.1f s, check %.1f s, load %.1f s)",
-             len(result.files), ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
-             elapsed, read_s, check_s, elapsed - read_s - check_s)
-    return result
+
+def _provenance(entries: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({
+        "la_code": [e["la_code"] for e in entries],
+        "extract_date": pd.Series([e["extract_date"] for e in entries], dtype="object"),
+        "source_file": [e["source_file"] for e in entries],
+        "sheet": pd.Series([e["sheet"] for e in entries], dtype="string"),
+        "sha256": [e["sha256"] for e in entries],
+    })
 
 
 def _extract_dates(extract: str, items: list, done: quality.CheckedParts) -> list[dt.date | None]:
@@ -203,24 +311,21 @@ def _raise_first_rejection(checked: dict) -> None:
 
 
 def _load_all(con: duckdb.DuckDBPyConnection, checked: dict, fast: list = ()) -> None:
-    """Stage, merge and record every extract in one transaction: all or nothing."""
+    """Merge every extract's staged rows (the pandas path's, staged already, and the DuckDB path's)
+    and record every file, in one transaction: all or nothing."""
     if not checked:
         return
     con.execute("begin transaction")
     try:
-        load.begin_staging(con, set(checked))
-        for extract, (done, entries) in checked.items():
-            provenance = pd.DataFrame({
-                "la_code": [e["la_code"] for e in entries],
-                "extract_date": pd.Series([e["extract_date"] for e in entries], dtype="object"),
-                "source_file": [e["source_file"] for e in entries],
-                "sheet": pd.Series([e["sheet"] for e in entries], dtype="string"),
-                "sha256": [e["sha256"] for e in entries],
-            })
-            load.stage_parts(con, extract, done.rows, provenance)
-            for f in fast:
-                if f.extract == extract:
-                    fastcsv.stage(con, f, next(e for e in entries if e["sha256"] == f.raw.sha256))
+        staged = {t for (t,) in con.execute(
+            "select table_name from duckdb_tables() where temporary").fetchall()}
+        for extract, (_done, entries) in checked.items():
+            if f"{load.STAGING}{extract}" not in staged:
+                load.begin_staging(con, {extract})
+            by_sha = {e["sha256"]: e for e in entries}
+            for group in fast:
+                if group.extract == extract:
+                    fastcsv.stage(con, group, [by_sha[f.raw.sha256] for f in group.files])
             load.merge(con, extract)
         if "mash_contacts" in checked:
             _with_merlin_warnings(con, *checked["mash_contacts"])

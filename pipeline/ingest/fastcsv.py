@@ -1,11 +1,14 @@
-"""A DuckDB-native path for large CSV extracts: read, normalise, validate and stage in SQL.
+"""A DuckDB-native path for CSV extracts: read, normalise, validate and stage in SQL.
 
 The pandas path (read.py -> quality.py -> load.py) holds every row of a file in memory as Python
-objects and runs at about 90,000 rows a second. Here DuckDB's own CSV reader reads the file, the
-normalisation of normalise.py and the checks of the pandera model run as SQL over DuckDB's columns,
-and the checked rows go from a temp table into the staging table that load.merge merges. Only the
-distinct values of code columns and the data-quality rows pass through Python; the rows stay in
-DuckDB, whose memory is bounded by its memory_limit (temp tables spill to disk).
+objects and pays ~10 ms of fixed cost a file. Here DuckDB's own CSV reader reads all the files of
+one layout (same extract, delimiter and columns: a council's monthly drops, or every council's) in
+one read, the normalisation of normalise.py and the checks of the pandera model run as SQL over
+DuckDB's columns, and the checked rows go from a temp table into the staging table that load.merge
+merges. Each row carries its file's position `_f` in the group, so row numbers, within-file
+duplicates, extract dates and the accounting stay per file. Only the distinct values of code
+columns and the data-quality rows pass through Python; the rows stay in DuckDB, whose memory is
+bounded by its memory_limit (temp tables spill to disk).
 
 The pandas code stays the one definition of the rules:
 
@@ -18,19 +21,25 @@ The pandas code stays the one definition of the rules:
 - rule names, severities (the field metadata `on_invalid`), masking, duplicate_key and row numbers
   follow quality.py.
 
-A file takes this path only when it is a CSV of at least LSCB_FASTCSV_MIN_BYTES (default 20 MiB)
-and a cheap check finds nothing this path does not reproduce exactly: UTF-8 text, the header on
-line 1, no empty lines (pandas counts them as rows, DuckDB skips them), at most MAX_COLUMNS columns,
-only checks whose SQL form is known. Anything else, and any error while DuckDB reads the file, sends
-the file back to the pandas path, which then reports it exactly as before.
+A layout takes this path when its files add up to LSCB_FASTCSV_MIN_BYTES (default 1 MiB: below,
+the dozen statements cost more than pandas) and a cheap check of each file finds nothing this path
+does not reproduce exactly: UTF-8 text, the header on line 1, no empty lines (pandas counts them as
+rows, DuckDB skips them), at most MAX_COLUMNS columns, only checks whose SQL form is known. Anything
+else sends the file to the pandas path, which then reports it exactly as before; so does a row
+DuckDB's strict reader refuses (the group is halved until the file stands alone) and a value past
+the header's last column.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
+import io
 import itertools
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +54,7 @@ from . import discover, load, normalise, quality, read, schemas
 log = logging.getLogger("lscb.ingest.fastcsv")
 
 MIN_BYTES_ENV = "LSCB_FASTCSV_MIN_BYTES"
-DEFAULT_MIN_BYTES = 20 << 20
+DEFAULT_MIN_BYTES = 1 << 20
 MAX_COLUMNS = 200  # the blank-row test is one SQL term per column of the file
 # Column checks whose result on a value of the SQL date fast path is known without pandas.
 FAST_DATE_CHECKS = {"valid_date", "valid_datetime", "date_in_future"}
@@ -69,42 +78,171 @@ _counter = itertools.count()
 
 @dataclass
 class FastFile:
-    """A CSV checked by DuckDB: its accounting, and what stage() needs to load it."""
+    """One CSV of a group checked by DuckDB: its accounting as quality.check gives it."""
 
     raw: discover.RawFile
     extract: str
-    tables: list[str]  # temp tables: checked rows, duplicate rows, distinct-value mappings
-    checked: quality.Checked  # quality rows and counts, as quality.check gives them
+    checked: quality.Checked  # quality rows and counts (no pandas rows: they stay in DuckDB)
     extract_date: dt.date | None
 
 
+@dataclass
+class FastGroup:
+    """CSVs of one extract with the same layout, read and checked together by one DuckDB read.
+
+    Its temp tables (checked rows, duplicate rows, distinct-value mappings) hold every file's rows,
+    each tagged with the file's position `_f` in `files`.
+    """
+
+    extract: str
+    files: list[FastFile]
+    tables: list[str]
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the SQL of a file depends on: files with the same layout are read in one go."""
+
+    extract: str
+    delimiter: str
+    width: int  # fields per row (the widest of the first rows, as read.read_csv reads them)
+    wanted: tuple[tuple[str, int], ...]  # model column -> field position
+    last_named: int  # position of the header's last non-blank name (-1: none)
+
+
 def min_bytes() -> int:
-    """The size from which a CSV takes this path: LSCB_FASTCSV_MIN_BYTES, default 20 MiB."""
+    """The size from which CSVs take this path: LSCB_FASTCSV_MIN_BYTES, default 1 MiB; counted
+    over all the files of one layout, which DuckDB reads together."""
     value = os.environ.get(MIN_BYTES_ENV, "").strip()
     return int(value) if value.isdigit() else DEFAULT_MIN_BYTES
 
 
 def prepare_files(con: duckdb.DuckDBPyConnection, files: list[discover.RawFile]
-                  ) -> tuple[list[FastFile], list[discover.RawFile]]:
-    """Check the large CSVs among files in DuckDB; (those done, the rest for the pandas path).
+                  ) -> tuple[list[FastGroup], list[discover.RawFile]]:
+    """Check the CSVs among files in DuckDB, a group of same-layout files at a time; (the groups
+    done, the rest for the pandas path).
 
     The rest keep their order, so that the pandas path still raises the first file's error.
     """
     threshold = min_bytes()
-    done, rest = [], []
+    layouts: dict[_Layout, list[discover.RawFile]] = {}
     for raw in files:
-        fast = None
-        is_csv = raw.path.suffix.lower() in discover.CSV_SUFFIXES
-        if is_csv and raw.path.stat().st_size >= threshold:
-            fast = prepare(con, raw)
-        if fast is None:
-            rest.append(raw)
-        else:
-            done.append(fast)
+        if raw.path.suffix.lower() in discover.CSV_SUFFIXES:
+            found = _layout(raw)
+            if found is not None:
+                layouts.setdefault(found, []).append(raw)
+    done: list[FastGroup] = []
+    for found, members in layouts.items():
+        if sum(r.path.stat().st_size for r in members) >= threshold:
+            done += _prepare_group(con, found, members)
+    taken = {id(f.raw) for g in done for f in g.files}
+    rest = [raw for raw in files if id(raw) not in taken]
     if done:
-        log.info("fastcsv: %d files checked in DuckDB, %d rows", len(done),
-                 sum(f.checked.rows_read for f in done))
+        log.info("fastcsv: %d files checked in DuckDB (%d groups), %d rows",
+                 len(taken), len(done), sum(f.checked.rows_read for g in done for f in g.files))
     return done, rest
+
+
+def prepare(con: duckdb.DuckDBPyConnection, raw: discover.RawFile) -> FastGroup | None:
+    """One CSV on its own: its group, or None when the pandas path must read it."""
+    found = _layout(raw)
+    groups = _prepare_group(con, found, [raw]) if found is not None else []
+    return groups[0] if groups else None
+
+
+def _layout(raw: discover.RawFile) -> _Layout | None:
+    """The file's layout, from cheap checks; None for anything this path does not reproduce
+    exactly: not UTF-8, an empty line, a header not on line 1, a name DuckDB would read as a glob,
+    an extract whose checks have no SQL form here, a required column missing (the pandas path
+    raises it), more than MAX_COLUMNS fields."""
+    if _GLOB_CHARS.search(str(raw.path)):
+        return None
+    head = _plain_head(raw.path)
+    if head is None:
+        return None
+    lines = io.StringIO(head, newline="")
+    first_lines = "".join(lines.readline() for _ in range(read.HEADER_SEARCH_ROWS))
+    delimiter = read._delimiter(first_lines)
+    first = first_lines.split("\n", 1)[0].removesuffix("\r")
+    if '"' in first or "\r" in first:
+        header = _header_by_pandas(raw)  # quoting: let pandas parse it exactly
+        if header is None:
+            return None
+        header, width = header
+    else:
+        header = first.split(delimiter)
+        width = max((len(r) for r in csv.reader(io.StringIO(first_lines), delimiter=delimiter)),
+                    default=0)
+        header += [None] * (width - len(header))
+    cells = tuple(c for c in header if isinstance(c, str) and c.strip())
+    if not cells:
+        return None
+    extract, _why = _recognise(cells)
+    if extract is None or width > MAX_COLUMNS:
+        return None
+    plan = _plan(extract)
+    if plan is None:
+        return None
+    mapping = discover.header_map(extract)
+    wanted: dict[str, int] = {}
+    for i, name in enumerate(header):
+        column = mapping.get(normalise.canonical_header(name)) if isinstance(name, str) else None
+        if column is not None and column not in wanted:
+            wanted[column] = i
+    if any(meta["required"] and c not in wanted for c, meta in plan.items()):
+        return None
+    named = [i for i, h in enumerate(header) if isinstance(h, str) and h.strip()]
+    return _Layout(extract, delimiter, width, tuple(wanted.items()), named[-1] if named else -1)
+
+
+_GLOB_CHARS = re.compile(r"[*?\[\]{}]")
+SMALL_FILE = 16 << 20  # read whole for the cheap checks; larger files are checked block by block
+
+
+def _plain_head(path: Path) -> str | None:
+    """The file's first lines when it is UTF-8 (BOM or not) with no empty line, no NUL and no
+    over-long line (read._encoding's checks); else None."""
+    size = path.stat().st_size
+    if size > SMALL_FILE:
+        try:
+            encoding = read._encoding(path, str(path))
+        except InputError:
+            return None
+        if encoding != "utf-8-sig" or _has_empty_line(path):
+            return None
+        return _first_lines(path, encoding)
+    data = path.read_bytes()
+    if data.startswith(read.UTF16_BOMS) or b"\x00" in data or _empty_line_in(data):
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    if len(text) > read.MAX_LINE_CHARS and max(map(len, text.split("\n"))) > read.MAX_LINE_CHARS:
+        return None
+    return text[:65536]
+
+
+def _empty_line_in(data: bytes) -> bool:
+    """_has_empty_line over bytes in memory."""
+    data = b"\n" + data
+    return (b"\n\n" in data or b"\n\r\n" in data
+            or data.count(b"\r") != data.count(b"\r\n"))
+
+
+def _header_by_pandas(raw: discover.RawFile) -> tuple[list, int] | None:
+    try:
+        [table] = read.scan(raw.path, raw.source_file)
+    except InputError:
+        return None
+    if table.extract is None or table.header_pos != 0:
+        return None
+    return table.grid.iloc[0].tolist(), table.grid.shape[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _recognise(cells: tuple[str, ...]) -> tuple[str | None, str | None]:
+    return discover.recognise(list(cells))
 
 
 def _has_empty_line(path: Path) -> bool:
@@ -130,6 +268,7 @@ def _first_lines(path: Path, encoding: str) -> str:
         return "".join(f.readline() for _ in range(read.HEADER_SEARCH_ROWS))
 
 
+@functools.lru_cache(maxsize=None)
 def _plan(extract: str) -> dict[str, dict] | None:
     """Per model column: its metadata and pandera checks; None when a check has no SQL form here."""
     schema = schemas.MODELS[extract].to_schema()
@@ -150,43 +289,33 @@ def _plan(extract: str) -> dict[str, dict] | None:
     return plan
 
 
-def prepare(con: duckdb.DuckDBPyConnection, raw: discover.RawFile) -> FastFile | None:
-    """Read and check one CSV in DuckDB into a temp table; None when the pandas path must do it."""
-    try:
-        [table] = read.scan(raw.path, raw.source_file)
-        encoding = read._encoding(raw.path, raw.source_file)
-    except InputError:
-        return None  # the pandas path reports it
-    if table.extract is None or table.header_pos != 0 or encoding != "utf-8-sig":
-        return None
-    plan = _plan(table.extract)
-    width = table.grid.shape[1]
-    if plan is None or width > MAX_COLUMNS or _has_empty_line(raw.path):
-        return None
-    header = table.grid.iloc[0].tolist()
-    mapping = discover.header_map(table.extract)
-    wanted: dict[str, int] = {}
-    for i, name in enumerate(header):
-        column = mapping.get(normalise.canonical_header(name))
-        if column is not None and column not in wanted:
-            wanted[column] = i
-    if any(meta["required"] and c not in wanted for c, meta in plan.items()):
-        return None  # the pandas path raises required_column
-    named = [i for i, h in enumerate(header) if isinstance(h, str) and h.strip()]
-    delimiter = read._delimiter(_first_lines(raw.path, encoding))
+def _prepare_group(con: duckdb.DuckDBPyConnection, layout: _Layout,
+                   files: list[discover.RawFile]) -> list[FastGroup]:
+    """Read and check files of one layout into temp tables: the groups done (files DuckDB's strict
+    reader refuses, or with values past the header's last column, are left to the pandas path)."""
     name = f"_fastcsv_{next(_counter)}"
     try:
-        return _check(con, raw, table.extract, plan, wanted, width, named, delimiter, name)
+        group, refused = _check_group(con, layout, files, name)
     except duckdb.Error as exc:
-        # A row DuckDB's strict reader refuses (too many or too few fields, a stray quote...):
-        # the pandas path reads the file and reports it as it always has.
-        log.info("fastcsv: %s left to the pandas path (%s)", raw.source_file,
-                 type(exc).__name__)
+        # A row DuckDB's strict reader refuses (too many or too few fields, a stray quote...) in
+        # some file: halve the group until that file stands alone; the pandas path then reads it
+        # and reports it as it always has.
         _drop_all(con, name)
-        return None
+        if len(files) == 1:
+            log.info("fastcsv: %s left to the pandas path (%s)", files[0].source_file,
+                     type(exc).__name__)
+            return []
+        half = len(files) // 2
+        return (_prepare_group(con, layout, files[:half])
+                + _prepare_group(con, layout, files[half:]))
     except _Fallback:
         _drop_all(con, name)
-        return None
+        return []
+    if refused:
+        _drop_all(con, name)
+        kept = [raw for i, raw in enumerate(files) if i not in refused]
+        return _prepare_group(con, layout, kept) if kept else []
+    return [group]
 
 
 class _Fallback(Exception):
@@ -238,17 +367,21 @@ def _number(column: str) -> int:
     return int(column[1:])
 
 
-def _check(con, raw, extract, plan, wanted, width, named, delimiter, name) -> FastFile:
-    """One read of the file into a temp table, then two passes over it: (1) the distinct values
+def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
+                 ) -> tuple[FastGroup | None, set[int]]:
+    """One read of the files into a temp table, then two passes over it: (1) the distinct values
     normalise.py must read; (2) the checked rows into a temp table, from which the quality rows,
-    counts and (in stage) the load come."""
-    cols = {c: f"c{i}" for c, i in wanted.items()}
+    counts and (in stage) the load come. Returns the group, or the positions of files the pandas
+    path must read instead (a value past the header's last column: pandas raises too_many_fields).
+    """
+    extract, width, last = layout.extract, layout.width, layout.last_named
+    plan = _plan(extract)
+    cols = {c: f"c{i}" for c, i in layout.wanted}
     csv_columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     blank = " and ".join(f"({_trim(f'c{i}')}) is null" for i in range(width))
-    last = named[-1] if named else -1
     beyond = " or ".join(f"({_trim(f'c{i}')}) is not null"
                          for i in range(last + 1, width)) or "false"
-    select = ["_row", "$today::DATE as _today"]
+    select = ["_f", "_row", "$today::DATE as _today"]
     # Expressions over the value as read (c<n>), each naming it few times: DuckDB inlines them.
     # A value with spaces around it misses the date fast path and is read by normalise.py.
     for i, (column, meta) in enumerate(plan.items()):
@@ -260,18 +393,39 @@ def _check(con, raw, extract, plan, wanted, width, named, delimiter, name) -> Fa
         if meta["kind"] in ("date", "datetime"):
             shapes = _DATETIME_SHAPES if meta["kind"] == "datetime" else _DATE_SHAPES
             select.append(f"{_fast_ts(c, shapes) if c else 'null::TIMESTAMP'} as ts{i}")
-    reader = (f"read_csv($path, header = false, skip = 1, all_varchar = true, delim = $delim, "
+    reader = (f"read_csv($paths, header = false, skip = 1, all_varchar = true, delim = $delim, "
               f"quote = '\"', escape = '\"', columns = {csv_columns}, strict_mode = true, "
-              f"auto_detect = false)")
-    # The read: non-blank rows numbered, the columns used kept as text. Row numbers (ordinality)
-    # make DuckDB read in order on one thread, so the rows go to a temp table first and the
-    # checks over them then run on every core.
-    source = f"{name}_src"
+              f"auto_detect = false, filename = '_path')")
+    # The read: rows numbered, the columns used kept as text. Row numbers (ordinality) make
+    # DuckDB read in order on one thread (files one after the other), so the rows go to a temp
+    # table first and the checks over them then run on every core. A file's rows are numbered
+    # from its first ordinality (checked below to be one unbroken run per file).
+    source, paths = f"{name}_src", f"{name}_paths"
+    con.register("_fastcsv_paths", pa.table({"_path": [str(r.path) for r in files],
+                                             "_f": list(range(len(files)))}))
+    try:
+        con.execute(f"create temp table {paths} as select * from _fastcsv_paths")
+    finally:
+        con.unregister("_fastcsv_paths")
     used = sorted(set(cols.values()) | {f"c{i}" for i in range(last + 1, width)}, key=_number)
-    con.execute(f"create temp table {source} as select ordinality + 1 as _row"
+    con.execute(f"create temp table {source} as select p._f, ordinality as _o, ({blank}) as _blank"
                 f"{''.join(', ' + c for c in used)} from {reader} with ordinality "
-                f"where not ({blank})", {"path": str(raw.path), "delim": delimiter})
-    base = f"select {', '.join(select)}, ({beyond}) as _beyond from {source}"
+                f"join {paths} p using (_path)",
+                {"paths": [str(r.path) for r in files], "delim": layout.delimiter})
+    per_file = con.execute(
+        f"select _f, min(_o), max(_o), count(*), count(*) filter (not _blank), "
+        f"coalesce(bool_or(({beyond}) and not _blank), false) from {source} group by _f"
+    ).fetchall()
+    if any(hi - lo + 1 != n for _f, lo, hi, n, _r, _b in per_file):
+        raise _Fallback  # not one unbroken run per file: row numbers would be wrong
+    refused = {f for f, *_x, has_beyond in per_file if has_beyond}
+    if refused:
+        return None, refused
+    rows_read = {f: int(r) for f, _lo, _hi, _n, r, _b in per_file}
+    first = f"{name}_first"
+    con.execute(f"create temp table {first} as select _f, min(_o) as _o0 from {source} group by _f")
+    base = (f"select {', '.join(select)} from (select s.*, s._o - f._o0 + 2 as _row "
+            f"from {source} s join {first} f using (_f) where not s._blank)")
     params = {"today": dt.date.today()}
 
     # Pass 1: the distinct values normalise.py must read (codes, odd date spellings).
@@ -279,14 +433,11 @@ def _check(con, raw, extract, plan, wanted, width, named, delimiter, name) -> Fa
     wheres = {i: f"t{i} is not null" + (" and ts{i} is null".format(i=i)
                                          if m["kind"] in ("date", "datetime") else "")
               for i, _c, m in mapped}
-    aggregates = ["count(*)", "coalesce(bool_or(_beyond), false)"] + [
+    aggregates = ["count(*)"] + [
         f"list(distinct t{i}) filter (where {wheres[i]})" for i, _c, _m in mapped]
     found = con.execute(f"select {', '.join(aggregates)} from ({base})", params).fetchall()[0]
-    rows_read, has_beyond = int(found[0]), found[1]
-    if has_beyond:
-        raise _Fallback  # pandas raises too_many_fields with the row
     maps = []
-    for (i, column, meta), values in zip(mapped, found[2:]):
+    for (i, column, meta), values in zip(mapped, found[1:]):
         table = f"{name}_map_{i}"
         frame = _mapping(extract, column, meta, list(values or []))
         con.register("_fastcsv_mapping", frame)
@@ -343,10 +494,11 @@ def _check(con, raw, extract, plan, wanted, width, named, delimiter, name) -> Fa
         end_start, ebs = None, "false"
     reject = " or ".join([f"r{i} is not null" for i in rejecting] + ["_ebs"])
     flag = " or ".join(f"r{i} is not null" for i in flagging) or "false"
-    chain = (f"with checked as (select _row, _today, {', '.join(exprs)} "
+    chain = (f"with checked as (select _f, _row, _today, {', '.join(exprs)} "
              f"from ({base}) x {joins}), "
              f"flagged as (select *, {ebs} as _ebs from checked), "
              f"decided as (select *, ({reject}) as _reject, ({flag}) as _flag from flagged) ")
+
     # The values loaded: a flagged column's value is set to null (quality.check_parts).
     def kept(i: int, value: str) -> str:
         return f"case when r{i} is not null then null else {value} end" if i in flagging else value
@@ -363,10 +515,10 @@ def _check(con, raw, extract, plan, wanted, width, named, delimiter, name) -> Fa
         loaded = f"coalesce(ts{i}, try_cast(mn{i} as {dates[i]}))" if i in dates else f"n{i}"
         outputs += [f"r{i}", f"case when {failing} then {text[i]} end as n{i}",
                     f"{kept(i, loaded)} as v{i}"]
-    con.execute(f"create temp table {rows} as {chain} select _row, _ebs, _reject, _flag, "
+    con.execute(f"create temp table {rows} as {chain} select _f, _row, _ebs, _reject, _flag, "
                 f"{', '.join(outputs)} from decided", params)
-    _drop(con, source)
-    # Within the file a later row with the same key replaces an earlier one (quality.py). The
+    _drop(con, source, first)
+    # Within a file a later row with the same key replaces an earlier one (quality.py). The
     # loaded values compare as their canonical text does (dates typed, the rest that text).
     formats = {i: "%Y-%m-%d %H:%M:%S" if dates[i] == "TIMESTAMP" else "%Y-%m-%d" for i in dates}
     key_text = " || '|' || ".join(
@@ -374,19 +526,24 @@ def _check(con, raw, extract, plan, wanted, width, named, delimiter, name) -> Fa
         for k in keys)
     partition = ", ".join(f"v{k}" for k in keys)
     con.execute(
-        f"create temp table {dups} as select _row, {key_text} as key from (select _row, "
-        f"{partition}, row_number() over (partition by {partition} order by _row desc) as n "
+        f"create temp table {dups} as select _f, _row, {key_text} as key from (select _f, _row, "
+        f"{partition}, row_number() over (partition by _f, {partition} order by _row desc) as n "
         f"from {rows} where not _reject) where n > 1")
-    counts = con.execute(
-        f"select count(*) filter (_reject), count(*) filter (_flag and not _reject and _row "
-        f"not in (select _row from {dups})), (select count(*) from {dups}) from {rows}"
-    ).fetchall()[0]
-    checked = quality.Checked(pd.DataFrame(), _quality(con, rows, dups, raw, extract, plan,
-                                                       rejecting, end_start),
-                              rows_read, int(counts[0]) + int(counts[2]), int(counts[1]))
-    fast = FastFile(raw, extract, [rows, dups] + [t for _i, t in maps], checked, None)
-    fast.extract_date = _extract_date(con, fast, [index[c] for c in load.EVENT_COLUMNS[extract]])
-    return fast
+    counts = {f: (int(rej), int(flg), int(dup)) for f, rej, flg, dup in con.execute(
+        f"select r._f, count(*) filter (r._reject), count(*) filter (r._flag and not r._reject "
+        f"and d._row is null), count(d._row) from {rows} r left join {dups} d "
+        f"on d._f = r._f and d._row = r._row group by r._f").fetchall()}
+    quality_rows = _quality(con, rows, dups, files, extract, plan, rejecting, end_start)
+    events = [index[c] for c in load.EVENT_COLUMNS[extract]]
+    dates_found = _extract_dates(con, rows, dups, files, events)
+    members = []
+    for f, raw in enumerate(files):
+        rejected, flagged, duplicated = counts.get(f, (0, 0, 0))
+        checked = quality.Checked(pd.DataFrame(), quality_rows.get(f, _no_quality()),
+                                  rows_read.get(f, 0), rejected + duplicated, flagged)
+        members.append(FastFile(raw, extract, checked, dates_found[f]))
+    tables = [paths, rows, dups] + [t for _i, t in maps]
+    return FastGroup(extract, members, tables), set()
 
 
 def _mapping(extract: str, column: str, meta: dict, values: list[str]) -> pa.Table:
@@ -408,64 +565,102 @@ def _mapping(extract: str, column: str, meta: dict, values: list[str]) -> pa.Tab
                      "rules": pa.array(rules, pa.list_(pa.string()))})
 
 
-def _quality(con, rows, dups, raw, extract, plan, rejecting, end_start) -> pd.DataFrame:
-    """The file's data-quality rows, ordered as quality.check_parts orders them."""
+@functools.cache
+def _no_quality() -> pd.DataFrame:
+    """The quality rows of a file with none (shared: nothing changes a part's frame in place)."""
+    return pd.DataFrame({c: pd.Series(dtype="int64" if c == "row" else "object")
+                         for c in quality.QUALITY_COLUMNS})
+
+
+def _quality(con, rows, dups, files, extract, plan, rejecting, end_start) -> dict[int, pd.DataFrame]:
+    """Each file's data-quality rows (by its position), ordered as quality.check_parts orders
+    them."""
     parts, params = [], []
     for i, column in enumerate(plan):
         severity = "rejected" if i in rejecting else "flagged"
         value = "?::VARCHAR" if column in schemas.MASKED_COLUMNS else f"n{i}"
-        parts.append(f"select _row, ?::VARCHAR as col, unnest(r{i}) as rule, {value} as value, "
+        parts.append(f"select _f, _row, ?::VARCHAR as col, unnest(r{i}) as rule, {value} as value, "
                      f"?::VARCHAR as severity from {rows} where r{i} is not null")
         masked = [quality.MASK] if column in schemas.MASKED_COLUMNS else []
         params += [column, *masked, severity]
     if end_start:
         e = list(plan).index(end_start[0])
         masked = end_start[0] in schemas.MASKED_COLUMNS
-        parts.append(f"select _row, ?::VARCHAR, 'end_before_start', {'?' if masked else f'n{e}'}, "
-                     f"'rejected' from {rows} where _ebs")
+        parts.append(f"select _f, _row, ?::VARCHAR, 'end_before_start', "
+                     f"{'?' if masked else f'n{e}'}, 'rejected' from {rows} where _ebs")
         params += [end_start[0]] + ([quality.MASK] if masked else [])
-    parts.append(f"select _row, ?::VARCHAR, 'duplicate_key', key, 'rejected' from {dups}")
+    parts.append(f"select _f, _row, ?::VARCHAR, 'duplicate_key', key, 'rejected' from {dups}")
     params.append("|".join(RAW_TABLES[extract][1]))
-    q = con.execute(f"select * from ({' union all '.join(parts)}) order by _row, col, rule",
+    q = con.execute(f"select * from ({' union all '.join(parts)}) order by _f, _row, col, rule",
                     params).df()
-    return pd.DataFrame({
-        "file": raw.source_file, "sheet": None, "row": q["_row"].astype("int64").to_numpy(),
+    if q.empty:
+        return {}
+    sources = pd.Series([raw.source_file for raw in files], dtype=object)
+    every = pd.DataFrame({
+        "file": sources.iloc[q["_f"].to_numpy()].to_numpy(), "sheet": None,
+        "row": q["_row"].astype("int64").to_numpy(),
         "column": q["col"].to_numpy(dtype=object), "rule": q["rule"].to_numpy(dtype=object),
-        "value": q["value"].astype("string").to_numpy(),
+        "value": pd.Series(q["value"].astype("string").to_numpy(), dtype=object),
         "severity": q["severity"].to_numpy(dtype=object),
     }, columns=quality.QUALITY_COLUMNS)
+    # Rows are ordered by file: each file's rows are one slice, its values typed as pandas infers
+    # them for one file's frame (as the pandas path builds it): text when any value is present.
+    f = q["_f"].to_numpy()
+    starts = [0] + [i for i in range(1, len(f)) if f[i] != f[i - 1]] + [len(f)]
+    out = {}
+    for a, b in zip(starts, starts[1:]):
+        part = every.iloc[a:b].reset_index(drop=True)
+        if part["value"].notna().any():
+            part["value"] = part["value"].astype("str")
+        out[int(f[a])] = part
+    return out
 
 
-def _extract_date(con, fast: FastFile, events: list[int]) -> dt.date | None:
-    """From the file name, else the latest event date among loadable rows (load.latest_event_date:
-    canonical text sorts as time, so the latest value's day)."""
-    found = discover.date_in_name(fast.raw.path.name)
-    if found is not None or not events:
+def _extract_dates(con, rows: str, dups: str, files: list[discover.RawFile],
+                   events: list[int]) -> list[dt.date | None]:
+    """Each file's extract date: from its name, else the latest event date among its loadable rows
+    (load.latest_event_date: canonical text sorts as time, so the latest value's day)."""
+    found = [discover.date_in_name(raw.path.name) for raw in files]
+    undated = [f for f, d in enumerate(found) if d is None]
+    if not undated or not events:
         return found
-    latest = ", ".join(f"max(v{i})::DATE" for i in events)
-    values = [d for d in con.execute(
-        f"select {latest} from {fast.tables[0]} where not _reject and "
-        f"_row not in (select _row from {fast.tables[1]})").fetchall()[0] if d]
-    return max(values) if values else None
+    latest = ", ".join(f"max(r.v{i})::DATE" for i in events)
+    for f, *values in con.execute(
+            f"select r._f, {latest} from {rows} r where not r._reject and r._f in "
+            f"(select unnest($undated::INTEGER[])) and not exists (select 1 from {dups} d "
+            f"where d._f = r._f and d._row = r._row) group by r._f", {"undated": undated}
+    ).fetchall():
+        values = [d for d in values if d]
+        found[f] = max(values) if values else None
+    return found
 
 
-def stage(con: duckdb.DuckDBPyConnection, fast: FastFile, entry: dict) -> None:
-    """Append a checked file's loadable rows to its extract's staging table
-    (load.begin_staging), cast as load.py casts, with entry's provenance; drop its temp tables."""
-    plan = schemas.columns(fast.extract)
-    casts = [f"v{i}" if meta["kind"] in ("date", "datetime") else _cast(f"v{i}", meta["kind"])
+def stage(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dict]) -> None:
+    """Append a group's loadable rows to its extract's staging table (load.begin_staging), cast
+    as load.py casts, with each file's provenance (entries, in the order of group.files); drop
+    the group's temp tables."""
+    plan = schemas.columns(group.extract)
+    casts = [f"r.v{i}" if meta["kind"] in ("date", "datetime") else _cast(f"r.v{i}", meta["kind"])
              for i, meta in enumerate(plan.values())]
-    provenance = {"la_code": entry["la_code"], "extract_date": entry["extract_date"],
-                  "source_file": entry["source_file"], "sheet": entry["sheet"],
-                  "sha256": entry["sha256"]}
-    con.execute(
-        f"insert into _ingest_new_{fast.extract} select {', '.join(casts)}, "
-        "$la_code::VARCHAR, $extract_date::DATE, $source_file::VARCHAR, $sheet::VARCHAR, "
-        f"_row::INTEGER, $sha256::VARCHAR from {fast.tables[0]} where not _reject and "
-        f"_row not in (select _row from {fast.tables[1]})",
-        provenance,
-    )
-    _drop(con, *fast.tables)
+    provenance = pa.table({
+        "_f": list(range(len(entries))),
+        "la_code": [e["la_code"] for e in entries],
+        "extract_date": pa.array([e["extract_date"] for e in entries], pa.date32()),
+        "source_file": [e["source_file"] for e in entries],
+        "sheet": pa.array([e["sheet"] for e in entries], pa.string()),
+        "sha256": [e["sha256"] for e in entries],
+    })
+    rows, dups = group.tables[1], group.tables[2]
+    con.register("_fastcsv_provenance", provenance)
+    try:
+        con.execute(
+            f"insert into {load.STAGING}{group.extract} select {', '.join(casts)}, p.la_code, "
+            f"p.extract_date, p.source_file, p.sheet, r._row::INTEGER, p.sha256 from {rows} r "
+            f"join _fastcsv_provenance p on p._f = r._f where not r._reject and not exists "
+            f"(select 1 from {dups} d where d._f = r._f and d._row = r._row)")
+    finally:
+        con.unregister("_fastcsv_provenance")
+    _drop(con, *group.tables)
 
 
 def _cast(value: str, kind: str) -> str:
@@ -477,24 +672,25 @@ def _cast(value: str, kind: str) -> str:
     return f"cast({value} as VARCHAR)"
 
 
-def discard(con: duckdb.DuckDBPyConnection, files: list[FastFile]) -> None:
-    """Drop the temp tables of files not staged (the ingest stopped)."""
-    for f in files:
-        _drop(con, *f.tables)
+def discard(con: duckdb.DuckDBPyConnection, groups: list[FastGroup]) -> None:
+    """Drop the temp tables of groups not staged (the ingest stopped)."""
+    for g in groups:
+        _drop(con, *g.tables)
 
 
-def add_to_checked(checked: dict, files: list[FastFile], entry) -> None:
+def add_to_checked(checked: dict, groups: list[FastGroup], entry) -> None:
     """Add the fast files to core's `checked` (extract -> (CheckedParts, entries)), as parts with
     no pandas rows; entry(raw, **fields) builds a manifest entry."""
-    for f in files:
-        if f.extract not in checked:
-            columns = list(schemas.columns(f.extract)) + ["_part", "_row"]
-            empty = pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
-            checked[f.extract] = (quality.CheckedParts(empty, []), [])
-        done, entries = checked[f.extract]
-        c = f.checked
-        done.parts.append(c)
-        entries.append(entry(f.raw, extract=f.extract, sheet=None, extract_date=f.extract_date,
-                             status="loaded", reason=None, rows_read=c.rows_read,
-                             rows_loaded=c.rows_read - c.rows_rejected,
-                             rows_rejected=c.rows_rejected, rows_flagged=c.rows_flagged))
+    for g in groups:
+        for f in g.files:
+            if f.extract not in checked:
+                columns = list(schemas.columns(f.extract)) + ["_part", "_row"]
+                empty = pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
+                checked[f.extract] = (quality.CheckedParts(empty, []), [])
+            done, entries = checked[f.extract]
+            c = f.checked
+            done.parts.append(c)
+            entries.append(entry(f.raw, extract=f.extract, sheet=None,
+                                 extract_date=f.extract_date, status="loaded", reason=None,
+                                 rows_read=c.rows_read, rows_loaded=c.rows_read - c.rows_rejected,
+                                 rows_rejected=c.rows_rejected, rows_flagged=c.rows_flagged))

@@ -16,6 +16,8 @@ import pandas as pd
 from ..warehouse import RAW_TABLES
 from . import schemas
 
+STAGING = "_ingest_new_"  # + extract: the temp table of the rows a run stages
+
 # Columns holding the events of each extract: the extract date when the file name has none.
 EVENT_COLUMNS = {
     "mash_contacts": ("received_at", "decided_at"),
@@ -95,7 +97,7 @@ def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame
     con.register("_ingest_parts", parts)
     try:
         con.execute(
-            f"insert into _ingest_new_{extract} select {_select_list(extract)}, "
+            f"insert into {STAGING}{extract} select {_select_list(extract)}, "
             "p.la_code::VARCHAR, p.extract_date::DATE, p.source_file::VARCHAR, p.sheet::VARCHAR, "
             "b._row::INTEGER, p.sha256::VARCHAR "
             "from _ingest_batch b join _ingest_parts p using (_part)"
@@ -107,7 +109,7 @@ def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame
 
 def begin_staging(con: duckdb.DuckDBPyConnection, extracts: set[str]) -> None:
     for extract in extracts:
-        con.execute(f"create or replace temp table _ingest_new_{extract} as "
+        con.execute(f"create or replace temp table {STAGING}{extract} as "
                     f"select * from raw.{extract} limit 0")
 
 
@@ -126,11 +128,24 @@ def merge(con: duckdb.DuckDBPyConnection, extract: str) -> None:
                  f"(coalesce(b.extract_date, {_NO_DATE}) = coalesce(a.extract_date, {_NO_DATE}) and "
                  f"(b.source_file > a.source_file or (b.source_file = a.source_file "
                  f"and b.source_row >= a.source_row))))")
-    staged = f"_ingest_new_{extract}"
+    staged = f"{STAGING}{extract}"
+    latest_only = (f"select * from {staged} qualify row_number() over "
+                   f"(partition by {partition} order by {latest}) = 1")
+    if con.execute(f"select not exists (select 1 from raw.{extract} where la_code in "
+                   f"(select distinct la_code from {staged}))").fetchone()[0]:
+        # Nothing stored for these councils (a first run, a rebuild): nothing to merge with, and
+        # an insert is several times faster than a MERGE over millions of rows; when no key is
+        # staged twice (files that do not overlap), without the window that picks the latest.
+        distinct_keys = ", ".join(f'"{k}"' for k in keys)
+        repeated = con.execute(f"select count(*) > (select count(*) from (select distinct "
+                               f"{distinct_keys} from {staged})) from {staged}").fetchone()[0]
+        con.execute(f"insert into raw.{extract} "
+                    f"{latest_only if repeated else f'select * from {staged}'}")
+        con.execute(f"drop table {staged}")
+        return
     con.execute(
         f"merge into raw.{extract} a "
-        f"using (select * from {staged} qualify row_number() over "
-        f"(partition by {partition} order by {latest}) = 1) b "
+        f"using ({latest_only}) b "
         f"on {same_key} "
         f"when matched and {not_older} then update set * "
         f"when not matched then insert *"

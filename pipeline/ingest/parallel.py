@@ -10,10 +10,7 @@ read in the calling process, where pandas' C parser is fast already.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,34 +37,42 @@ class ReadTable:
 
 def read_workbook(path: Path, source_file: str) -> list[ReadTable]:
     """Every sheet of an Annex A (or other) workbook, each parsed once."""
+    from python_calamine import CalamineWorkbook
+
     sheets = read.excel_sheets(path, source_file)
     try:
-        book = pd.ExcelFile(path, engine="calamine")
+        book = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for corrupt workbooks
         raise InputError(f"cannot open the Excel workbook: {exc}", file=source_file,
                          rule="unreadable_file") from exc
     out = []
-    with book:
-        for sheet in sheets:
-            number = discover.annex_a_list(sheet)
-            forced = schemas.ANNEX_A_LISTS.get(number) if number else None
-            if number and forced is None:
-                out.append(ReadTable(None, sheet, f"Annex A list {number}: not used", None))
-                continue
-            try:
-                grid = pd.read_excel(book, sheet_name=sheet, header=None, dtype=str).fillna("")
-            except Exception as exc:
-                raise InputError(f"cannot read the sheet: {exc}", file=source_file,
-                                 sheet=sheet, rule="unreadable_file") from exc
-            extract, pos, reason = read.find_header(grid.iloc[:read.HEADER_SEARCH_ROWS], forced)
-            if extract is None:
-                if number is None:
-                    reason = f"sheet not used ({reason})"
-                out.append(ReadTable(None, sheet, reason or None, None))
-                continue
-            table = read.Table(source_file, sheet, pd.DataFrame(), extract, pos)
-            out.append(ReadTable(extract, sheet, None, read.table_from_grid(grid, table)))
+    for sheet in sheets:
+        number = discover.annex_a_list(sheet)
+        forced = schemas.ANNEX_A_LISTS.get(number) if number else None
+        if number and forced is None:
+            out.append(ReadTable(None, sheet, f"Annex A list {number}: not used", None))
+            continue
+        values = read.sheet_values(book, path, source_file, sheet)
+        try:
+            out.append(_sheet_table(values, source_file, sheet, number, forced))
+        except read.OddCell:
+            rows = read.pandas_sheet_rows(path, source_file, sheet)
+            out.append(_sheet_table(rows, source_file, sheet, number, forced))
     return out
+
+
+def _sheet_table(values: list[list], source_file: str, sheet: str, number: int | None,
+                 forced: str | None) -> ReadTable:
+    """A sheet's table: its header found in its first rows, then its rows cut out as text."""
+    head = pd.DataFrame([read.texts(row) for row in values[:read.HEADER_SEARCH_ROWS]],
+                        dtype=object)
+    extract, pos, reason = read.find_header(head, forced)
+    if extract is None:
+        if number is None:
+            reason = f"sheet not used ({reason})"
+        return ReadTable(None, sheet, reason or None, None)
+    table = read.Table(source_file, sheet, pd.DataFrame(), extract, pos)
+    return ReadTable(extract, sheet, None, read.table_from_values(values, table))
 
 
 def read_text_file(path: Path, source_file: str) -> list[ReadTable]:
@@ -107,52 +112,107 @@ def _read_in_worker(path: Path, source_file: str) -> list[ReadTable] | _Failure:
                                    ("file", "sheet", "row", "column", "rule")})
 
 
-def _workers() -> int:
-    """Worker processes for workbooks: LSCB_INGEST_WORKERS, default 1 (no pool).
+# Workbooks to read before a pool of workers pays: its start (a forkserver importing pandas) costs
+# about a second, and on the 2-core demo machine 2 workers were slower than 1 for the demo's 36
+# workbooks (5.2 s against 3.9-4.6 s); a national set has hundreds of megabytes of them.
+POOL_MIN_BYTES = 64 << 20
+AHEAD_PER_WORKER = 8  # workbooks in flight per worker: bounds the memory of results not yet taken
 
-    Measured on the 2-core demo machine, 2 workers were slower than 1 (5.2 s against 3.9-4.6 s for
-    the demo ingest), and a SIGKILLed run leaves forkserver workers behind; so the pool is opt-in.
-    """
+
+def _workers(book_bytes: int = 0) -> int:
+    """Worker processes for workbooks: LSCB_INGEST_WORKERS when set; else the cores (at most 2)
+    once the workbooks reach POOL_MIN_BYTES, and none below."""
     value = os.environ.get("LSCB_INGEST_WORKERS", "").strip()
-    return max(1, int(value)) if value.isdigit() else 1
+    if value.isdigit():
+        return max(1, int(value))
+    return min(2, os.cpu_count() or 1) if book_bytes >= POOL_MIN_BYTES else 1
+
+
+class Reader:
+    """The tables of each file, in the order given, as an iterator; raises the first file's
+    InputError when it comes to it.
+
+    Workbooks are read ahead by worker processes (when _workers says so) from the moment the Reader
+    is made, so that the caller can do other work meanwhile (the DuckDB checks of the CSVs); at
+    most AHEAD_PER_WORKER per worker are in flight, so results wait in memory a few at a time.
+    """
+
+    def __init__(self, files: list[discover.RawFile]) -> None:
+        self.files = files
+        self.books = [i for i, f in enumerate(files)
+                      if f.path.suffix.lower() in discover.EXCEL_SUFFIXES]
+        workers = _workers(sum(files[i].path.stat().st_size for i in self.books))
+        self.pool = None
+        self.broken: tuple = ()  # the pool's "a worker died" error, once there is a pool
+        self.futures: dict = {}
+        self.skipped: set[int] = set()
+        self.next_book = 0
+        if workers > 1 and len(self.books) >= MIN_PARALLEL_WORKBOOKS:
+            self._start_pool(workers)
+
+    def _start_pool(self, workers: int) -> None:
+        # Imported here: a process that never starts a pool (every council's monthly run) does
+        # not pay for them.
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        if "forkserver" in multiprocessing.get_all_start_methods():
+            # forkserver, not fork: the calling process has DuckDB's (and others') threads, and a
+            # fork of a threaded process can crash. The server imports this module once,
+            # single-threaded, and forks each worker from there.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            self.pool = ProcessPoolExecutor(workers, mp_context=context)
+            self.broken = BrokenProcessPool
+            self.ahead = AHEAD_PER_WORKER * workers
+            log.debug("reading %d workbooks in %d processes", len(self.books), workers)
+            self._top_up()
+
+    def _top_up(self) -> None:
+        while (self.pool is not None and self.next_book < len(self.books)
+               and len(self.futures) < self.ahead):
+            i = self.books[self.next_book]
+            try:
+                self.futures[i] = self.pool.submit(_read_in_worker, self.files[i].path,
+                                                   self.files[i].source_file)
+            except self.broken:
+                self.close()  # the rest are read here
+                return
+            self.next_book += 1
+
+    def skip(self, files: list[discover.RawFile]) -> None:
+        """Do not read these files (CSVs the caller took), when the iteration comes to them."""
+        self.skipped |= {id(f) for f in files}
+
+    def __iter__(self):
+        try:
+            for i, f in enumerate(self.files):
+                if id(f) in self.skipped:
+                    continue
+                future = self.futures.pop(i, None)
+                if future is None:
+                    result = _read_in_worker(f.path, f.source_file)
+                else:
+                    self._top_up()
+                    try:
+                        result = future.result()
+                    except self.broken:
+                        # A worker could not start (e.g. a __main__ script without the main guard
+                        # that forkserver needs) or died: read that file here instead.
+                        result = _read_in_worker(f.path, f.source_file)
+                if isinstance(result, _Failure):
+                    raise result.error()
+                yield result
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
 
 def read_files(files: list[discover.RawFile]) -> list[list[ReadTable]]:
     """The tables of each file, in the order given. Raises the first file's InputError."""
-    results: list = [None] * len(files)
-    books = [i for i, f in enumerate(files) if f.path.suffix.lower() in discover.EXCEL_SUFFIXES]
-    workers = _workers()
-    pool = None
-    if workers > 1 and len(books) >= MIN_PARALLEL_WORKBOOKS and "forkserver" in \
-            multiprocessing.get_all_start_methods():
-        # forkserver, not fork: the calling process has DuckDB's (and others') threads, and a fork
-        # of a threaded process can crash. The server imports this module once, single-threaded,
-        # and forks each worker from there.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
-        pool = ProcessPoolExecutor(workers, mp_context=context)
-    try:
-        futures = {}
-        if pool is not None:
-            futures = {i: pool.submit(_read_in_worker, files[i].path, files[i].source_file)
-                       for i in books}
-            log.debug("reading %d workbooks in %d processes", len(books), workers)
-        # The CSV files are read here meanwhile, in order, so that the first error is the first
-        # file's.
-        for i, f in enumerate(files):
-            if i not in futures:
-                results[i] = _read_in_worker(f.path, f.source_file)
-        for i, future in futures.items():
-            try:
-                results[i] = future.result()
-            except BrokenProcessPool:
-                # A worker could not start (e.g. a __main__ script without the main guard that
-                # forkserver needs) or died: read that file here instead.
-                results[i] = _read_in_worker(files[i].path, files[i].source_file)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
-    for result in results:
-        if isinstance(result, _Failure):
-            raise result.error()
-    return results
+    return list(Reader(files))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
 import functools
 import io
 import logging
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES
 
 from ..errors import InputError
 from . import discover, normalise, schemas
@@ -219,14 +221,10 @@ def load_table(path: Path, table: Table) -> pd.DataFrame:
     return table_from_grid(grid, table)
 
 
-def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """The rows below a recognised table's header row, from the whole file or sheet as text.
-
-    Columns the model does not list are dropped here (personal data no indicator needs); a model's
-    required column that is absent is a fatal error. Fully blank rows are not records.
-    """
+def _wanted(header: list, table: Table) -> dict[int, str]:
+    """Header position -> model column, for the columns the model lists (personal data no
+    indicator needs is dropped here); a model's required column that is absent is fatal."""
     mapping = discover.header_map(table.extract)
-    header = grid.iloc[table.header_pos].tolist()
     wanted: dict[int, str] = {}
     for i, name in enumerate(header):
         column = mapping.get(normalise.canonical_header(name))
@@ -239,6 +237,16 @@ def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
             f"{table.extract} extract lacks the required column '{missing[0]}'",
             file=table.source_file, sheet=table.sheet, column=missing[0], rule="required_column",
         )
+    return wanted
+
+
+def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
+    """The rows below a recognised table's header row, from the whole file or sheet as text.
+
+    Columns the model does not list are dropped; fully blank rows are not records.
+    """
+    header = grid.iloc[table.header_pos].tolist()
+    wanted = _wanted(header, table)
     body = grid.iloc[table.header_pos + 1:]
     if table.sheet is None:
         _no_fields_beyond_header(header, body, table.source_file)
@@ -250,7 +258,89 @@ def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
     body.columns = [wanted[i] for i in wanted]
     body.index = body.index + 1  # position -> row number the analyst sees
     body.index.name = "row"
-    return body.reindex(columns=list(spec)).astype("string")
+    return body.reindex(columns=list(schemas.columns(table.extract))).astype("string")
+
+
+def texts(cells) -> list[str]:
+    """Cells as text (_cell_text), with text cells (most of them) done inline."""
+    return [v if v.__class__ is str and v not in _NA_TEXT else _cell_text(v) for v in cells]
+
+
+def table_from_values(values: list[list], table: Table) -> pd.DataFrame:
+    """table_from_grid for a sheet as calamine's rows of cell values (sheet_values), as text the
+    way read_excel(header=None, dtype=str).fillna("") spells it; only the model's columns are
+    turned into text, and a row whose model columns are all blank is looked at whole."""
+    wanted = {column: i for i, column in _wanted(texts(values[table.header_pos]), table).items()}
+    body = values[table.header_pos + 1:]
+    text = {column: texts([row[i] for row in body]) for column, i in wanted.items()}
+    rows = list(zip(*text.values())) if text else [()] * len(body)
+    keep = [bool("".join(r).strip()) or bool("".join(texts(body[k])).strip())
+            for k, r in enumerate(rows)]
+    first = table.header_pos + 2  # row number the analyst sees of the first body row
+    index = pd.Index([first + k for k, kept in enumerate(keep) if kept], dtype="int64",
+                     name="row")
+    missing = pd.array([pd.NA] * len(index), dtype="string")
+    return pd.DataFrame({
+        column: (pd.array([t for t, kept in zip(text[column], keep) if kept], dtype="string")
+                 if column in text else missing)
+        for column in schemas.columns(table.extract)}, index=index)
+
+
+# Cell text as pandas' read_excel(header=None, dtype=str).fillna("") gives it (its calamine reader
+# and its default NA strings), one cell at a time without the grid it builds.
+_NA_TEXT = frozenset(STR_NA_VALUES)
+
+
+class OddCell(Exception):
+    """A cell of a type the fast reading does not spell as pandas does: pandas reads the sheet."""
+
+
+def _cell_text(value) -> str:
+    kind = value.__class__
+    if kind is str:
+        return "" if value in _NA_TEXT else value
+    if kind is float:
+        if value.is_integer():
+            return str(int(value))
+        return "" if value != value else str(value)
+    if kind is int:
+        return str(value)
+    if kind is dt.datetime:
+        return str(value)
+    if kind is dt.date:
+        return str(dt.datetime(value.year, value.month, value.day))
+    raise OddCell(kind.__name__)
+
+
+def sheet_values(book, path: Path, source_file: str, sheet: str) -> list[list]:
+    """A sheet of an open CalamineWorkbook as rows of cell values, all of one width."""
+    try:
+        values = book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    except Exception as exc:  # calamine raises its own error types for corrupt workbooks
+        raise InputError(f"cannot read the sheet: {exc}", file=source_file, sheet=sheet,
+                         rule="unreadable_file") from exc
+    width = max(map(len, values), default=0)
+    return [row if len(row) == width else row + [""] * (width - len(row)) for row in values]
+
+
+def pandas_sheet_rows(path: Path, source_file: str, sheet: str) -> list[list[str]]:
+    """A sheet as rows of text by read_excel itself: for sheets with a cell of a type _cell_text
+    does not spell (a time of day, a boolean...)."""
+    try:
+        grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, engine="calamine")
+    except Exception as exc:
+        raise InputError(f"cannot read the sheet: {exc}", file=source_file, sheet=sheet,
+                         rule="unreadable_file") from exc
+    return grid.fillna("").to_numpy(dtype=object).tolist()
+
+
+def sheet_rows(book, path: Path, source_file: str, sheet: str) -> list[list[str]]:
+    """A whole sheet as rows of text, as read_excel(header=None, dtype=str).fillna("") reads it."""
+    values = sheet_values(book, path, source_file, sheet)
+    try:
+        return [texts(row) for row in values]
+    except OddCell:
+        return pandas_sheet_rows(path, source_file, sheet)
 
 
 def _no_fields_beyond_header(header: list, body: pd.DataFrame, source_file: str) -> None:
