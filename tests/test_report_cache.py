@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline import warehouse
-from pipeline.report import charts, write_pack
+from pipeline.report import drawing, write_pack
 from test_report_warehouse import LA, MANIFEST, PERIOD_END, build_fixture_warehouse, settings
 
 
@@ -16,8 +16,8 @@ def test_second_pack_draws_nothing_and_is_the_same(tmp_path, monkeypatch):
     assert kept > 0
 
     drawn = []
-    original = charts._png
-    monkeypatch.setattr(charts, "_png", lambda fig: drawn.append(1) or original(fig))
+    original = drawing._png
+    monkeypatch.setattr(drawing, "_png", lambda fig: drawn.append(1) or original(fig))
     write_pack(con, tmp_path / "b", la_code=LA, period_end=PERIOD_END, settings=settings(),
                manifest=MANIFEST)
     assert drawn == []

@@ -1,29 +1,53 @@
-"""The pack's charts in matplotlib (Agg), in the house style of style.py, returned as PNG bytes.
+"""The pack's charts: which to draw, and their PNGs from the cache or drawn (by drawing.py).
 
-One figure is reused for every chart and cleared between charts: creating ~50 figures costs more
-than drawing them.
+The model asks for its charts as `Request`s and `draw_all` turns them into PNGs in one go: a chart
+drawn by an earlier run is taken from the warehouse's cache, and the others are drawn, on two
+cores when there are enough of them (a monthly refresh redraws every trend chart).
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import io
-from datetime import date
-from typing import Sequence
+import multiprocessing
+import os
+import signal
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-import matplotlib
+from pipeline.report import style
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+# Below this many charts to draw, forking a second process costs more than it saves.
+MIN_PARALLEL = 6
+# How long to wait for the child's half once ours is drawn (it takes about as long as ours).
+CHILD_WAIT_S = 60
 
-from pipeline.report import style  # noqa: E402
-from pipeline.report.spc import XmR  # noqa: E402
-
-_figure: Figure | None = None
 _store = None  # the warehouse connection that keeps rendered charts between runs, if any
 _used: set[str] = set()
+
+
+@dataclass
+class Request:
+    """One chart to draw: the name of a drawing function of drawing.py and its arguments.
+
+    The arguments are plain values whose repr is the same in every process (no sets, whose order
+    changes with the hash seed), so that a chart drawn by one run is found by the next.
+    """
+
+    draw: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The chart's cache key: a digest of everything drawn, the house style included."""
+        return hashlib.sha256(repr((self.draw, self.args, sorted(self.kwargs.items()),
+                                    sorted(style.RC.items()), style.FIGSIZE)).encode()).hexdigest()
+
+    def png(self) -> bytes:
+        from pipeline.report import drawing  # matplotlib: only when a chart is drawn
+
+        return getattr(drawing, self.draw)(*self.args, **self.kwargs)
 
 
 def use_store(con) -> None:
@@ -42,24 +66,6 @@ def use_store(con) -> None:
         _store = None
 
 
-def _cached(draw):
-    """Decorator: look the chart up by a digest of its arguments and the house style first."""
-    def wrapper(*args, **kwargs):
-        key = hashlib.sha256(repr((draw.__name__, args, sorted(kwargs.items()),
-                                   sorted(style.RC.items()), style.FIGSIZE)).encode()).hexdigest()
-        _used.add(key)
-        if _store is not None:
-            row = _store.execute("select png from meta.chart_cache where key = ?", [key]).fetchone()
-            if row:
-                return bytes(row[0])
-        png = draw(*args, **kwargs)
-        if _store is not None:
-            _store.execute("insert or replace into meta.chart_cache values (?, ?)", [key, png])
-        return png
-    wrapper.__name__, wrapper.__doc__ = draw.__name__, draw.__doc__
-    return wrapper
-
-
 def release_store() -> None:
     """Forget the charts this pack did not use (the cache holds one pack's worth) and detach."""
     global _store
@@ -69,82 +75,75 @@ def release_store() -> None:
     _store = None
 
 
-def _fresh_figure(height: float) -> Figure:
-    global _figure
-    if _figure is None:
-        with plt.rc_context(style.rc_params()):
-            _figure = Figure(figsize=style.FIGSIZE, dpi=style.DPI)
-    _figure.clear()
-    _figure.set_size_inches(style.FIGSIZE[0], height)
-    return _figure
+def draw_all(requests: Sequence[Request]) -> list[bytes]:
+    """The PNG of each request, in order: from the cache if an earlier run drew it, else drawn."""
+    keys = [r.key for r in requests]
+    _used.update(keys)
+    pngs: dict[str, bytes] = {}
+    if _store is not None and keys:
+        pngs = {key: bytes(png) for key, png in _store.execute(
+            "select key, png from meta.chart_cache where list_contains(?, key)", [keys]).fetchall()}
+    to_draw = {k: r for k, r in zip(keys, requests) if k not in pngs}  # each chart once
+    drawn = dict(zip(to_draw, _draw_many(list(to_draw.values()))))
+    if _store is not None and drawn:  # one statement: executemany runs one insert per chart
+        _store.execute("insert or replace into meta.chart_cache "
+                       "select unnest(?::varchar[]), unnest(?::blob[])",
+                       [list(drawn), list(drawn.values())])
+    pngs.update(drawn)
+    return [pngs[k] for k in keys]
 
 
-def _title(fig: Figure, text: str) -> None:
-    """A title aligned with the figure's left edge, as afcharts does."""
-    fig.text(0.01, 0.985, text, ha="left", va="top", fontsize=10, fontweight="bold",
-             color=style.TEXT)
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
-def _png(fig: Figure) -> bytes:
-    buf = io.BytesIO()
-    # Fixed margins rather than bbox_inches="tight", which draws every chart twice.
-    fig.savefig(buf, format="png", dpi=style.DPI)
-    return buf.getvalue()
+def _draw_many(requests: list[Request]) -> list[bytes]:
+    """Draw the charts; given two cores, a forked child draws the second half meanwhile.
 
-
-@_cached
-def xmr_chart(title: str, dates: Sequence[date], values: Sequence[float | None], chart: XmR | None,
-              variations: Sequence[str], *, unit: str, target: float | None = None) -> bytes:
-    """An XmR chart: the monthly points (None = suppressed, left as a gap), mean and limits.
-
-    `variations` gives, for each plotted (non-None) point, `common` or a special-cause meaning
-    (`improvement`, `concern`, `neither`) that sets its colour.
+    One child and a pipe rather than a pool: a pool's workers wait for more work and would outlive
+    a run killed with SIGKILL, whereas this child ends when its half is drawn (its sending fails at
+    once if the run has gone). Forked after matplotlib is imported, it starts ready to draw; it
+    never touches the DuckDB connection, whose threads do not exist in the child.
     """
-    with plt.rc_context(style.rc_params()):
-        fig = _fresh_figure(style.FIGSIZE[1])
-        ax = fig.add_subplot()
-        ys = [float("nan") if v is None else v for v in values]
-        ax.plot(dates, ys, color=style.DARK_GREY, linewidth=1.2, zorder=2)
-        shown = [(d, v) for d, v in zip(dates, values) if v is not None]
-        ax.scatter([d for d, _ in shown], [v for _, v in shown], s=18, zorder=3,
-                   c=[style.SIGNAL_COLOURS[v] for v in variations])
-        if chart is not None:
-            ax.axhline(chart.mean, color=style.DARK_BLUE, linewidth=1, zorder=1)
-            for limit in (chart.upper, chart.lower):
-                ax.axhline(limit, color=style.DARK_BLUE, linewidth=0.8, linestyle="--", zorder=1)
-        if target is not None:
-            ax.axhline(target, color=style.TURQUOISE, linewidth=1.2, linestyle=":", zorder=1)
-        if unit == "percent":
-            ax.set_ylim(bottom=max(0, ax.get_ylim()[0]))
-        _title(fig, title)
-        fig.subplots_adjust(left=0.09, right=0.98, top=0.86, bottom=0.17)
-        ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(3, 6, 9, 12)))
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
-        ax.tick_params(axis="x", labelsize=8)
-        return _png(fig)
+    if (len(requests) < MIN_PARALLEL or _cores() < 2
+            or "fork" not in multiprocessing.get_all_start_methods()):
+        return [r.png() for r in requests]
+    from pipeline.report import drawing  # noqa: F401  (before the fork, so imported once)
+
+    half = len(requests) // 2
+    fork = multiprocessing.get_context("fork")
+    reader, writer = fork.Pipe(duplex=False)
+    child = fork.Process(target=_draw_and_send, args=(requests[half:], reader, writer),
+                         daemon=True)
+    child.start()
+    writer.close()
+    try:
+        first = [r.png() for r in requests[:half]]
+        try:
+            if not reader.poll(CHILD_WAIT_S):
+                raise EOFError
+            second = reader.recv()
+        except EOFError:  # the child failed or hangs: draw its half here (raising any error)
+            child.terminate()
+            second = [r.png() for r in requests[half:]]
+    except BaseException:
+        child.terminate()
+        raise
+    finally:
+        reader.close()
+        child.join()
+    return first + second
 
 
-@_cached
-def benchmark_chart(title: str, rows: Sequence[tuple[str, float, bool]], *, england: float | None,
-                    london: float | None) -> bytes:
-    """Horizontal bars of each council's value (the local council highlighted), with England and
-    London as vertical lines. `rows` are (name, value, is_local), drawn top to bottom."""
-    height = 0.9 + 0.22 * max(len(rows), 3)
-    with plt.rc_context({**style.rc_params(), "axes.grid.axis": "x"}):
-        fig = _fresh_figure(height)
-        ax = fig.add_subplot()
-        names = [r[0] for r in rows][::-1]
-        vals = [r[1] for r in rows][::-1]
-        colours = [style.DARK_BLUE if r[2] else "#A7B4C3" for r in rows][::-1]
-        ax.barh(range(len(rows)), vals, color=colours, height=0.7)
-        ax.set_yticks(range(len(rows)), names, fontsize=8)
-        for value, label, colour, dash in ((england, "England", style.ORANGE, "-"),
-                                           (london, "London", style.DARK_PINK, "--")):
-            if value is not None:
-                ax.axvline(value, color=colour, linewidth=1.5, linestyle=dash, label=label)
-        if england is not None or london is not None:
-            ax.legend(loc="upper left", fontsize=8, bbox_to_anchor=(0, -0.12 * 3.2 / height), ncols=2)
-        _title(fig, title)
-        inches = height
-        fig.subplots_adjust(left=0.24, right=0.97, top=1 - 0.42 / inches, bottom=0.62 / inches)
-        return _png(fig)
+def _draw_and_send(requests: list[Request], reader, writer) -> None:
+    """The child's work: draw, send the PNGs, end."""
+    # No garbage collection here: it would run the finalizers of the parent's objects (DuckDB's
+    # among them) in a copy of the process whose other threads are gone.
+    gc.disable()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it ends us)
+    reader.close()  # the parent's end: when the parent is gone, sending fails instead of waiting
+    writer.send([r.png() for r in requests])

@@ -47,8 +47,9 @@ class Table:
 
 @dataclass
 class Chart:
-    png: bytes
     alt: str
+    request: charts.Request  # what to draw: `build` fills in `png` once all charts are known
+    png: bytes = b""
 
     @property
     def data_uri(self) -> str:
@@ -229,8 +230,9 @@ def _xmr_chart(s: _Series, target: float | None) -> Chart | None:
     values = [None if (h or pd.isna(v)) else float(v) for v, h in zip(rows["value"], rows["hidden"])]
     variations = [rows.at[i, "variation"] for i, v in zip(rows.index, values) if v is not None]
     title = f"{s.ind.title}, {WINDOW_LABEL[s.window]}"
-    png = charts.xmr_chart(title, list(rows["period_end"]), values, chart, variations,
-                           unit=s.ind.unit, target=target)
+    limits = (chart.mean, chart.lower, chart.upper)
+    request = charts.Request("xmr_chart", (title, list(rows["period_end"]), values, limits,
+                                           variations), {"unit": s.ind.unit, "target": target})
     n_hidden = int(rows["hidden"].sum())
     first, last = rows["period_end"].iloc[0], rows["period_end"].iloc[-1]
     latest_text = (f"the latest value, for {_month_label(last)}, is "
@@ -245,7 +247,7 @@ def _xmr_chart(s: _Series, target: float | None) -> Chart | None:
         alt += f" {n_hidden} months are left out because the count was from 1 to 5."
     if target is not None:
         alt += f" Target {fmt(target, s.ind.unit)}."
-    return Chart(png, alt)
+    return Chart(alt, request)
 
 
 def _target_state(value: Cell, target: float | None, polarity: str) -> str | None:
@@ -320,13 +322,13 @@ def _benchmark(pd_: data.PackData, ind: catalogue.Indicator, rule: Rule
     bars.sort(key=lambda b: -b[1])
     eng, lon = _num(r.get("england")), _num(r.get("london"))
     title = f"{ind.title}: year ending {year:%B %Y}"
-    png = charts.benchmark_chart(title, bars, england=eng, london=lon)
+    request = charts.Request("benchmark_chart", (title, bars), {"england": eng, "london": lon})
     alt = (f"Bar chart of {_lc(ind.title)} for {pd_.la_name} and {len(bars) - 1} statistical "
            f"neighbours, year ending {year:%d %B %Y}: {pd_.la_name} "
            + (f"{with_unit(local, ind.unit)}" if not isinstance(local, str) else "not shown")
            + (f", England {fmt(eng, ind.unit)}" if eng is not None else "")
            + (f", London {fmt(lon, ind.unit)}" if lon is not None else "") + ".")
-    return row, Chart(png, alt)
+    return row, Chart(alt, request)
 
 
 # --------------------------------------------------------------------------- breakdowns
@@ -479,6 +481,11 @@ def build(con, *, la_code: str, period_end: date, settings, manifest: dict) -> P
         sections.append(sec)
 
     sections.append(_data_quality(pd_, manifest, inds, rule))
+    # All charts at once, so that those not cached can be drawn in parallel.
+    pack_charts = [c for sec in sections for view in sec.indicators
+                   for c in (view.chart, view.benchmark) if c]
+    for c, png in zip(pack_charts, charts.draw_all([c.request for c in pack_charts])):
+        c.png = png
     log.info("pack: %d sections, %d tables, %d indicators flagged", len(sections),
              sum(len(s.tables) for s in sections), sum(len(v) for v in flagged.values()))
     return Pack(f"Safeguarding children indicator pack: {pd_.la_name}", pd_.la_name, la_code,

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -26,6 +27,9 @@ SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9.5,
                        textColor=colors.HexColor("#505A5F"))
 CELL = ParagraphStyle("cell", parent=BODY, fontSize=7, leading=8.5)
 WIDTH = A4[0] - 30 * mm
+# Images as binary streams rather than ASCII85 text: reportlab's ASCII85 encoder is pure Python
+# (a quarter of the PDF's time) and the text form is 25% larger.
+rl_config.useA85 = 0
 
 
 def _p(text: str, st=BODY) -> Paragraph:
@@ -33,7 +37,7 @@ def _p(text: str, st=BODY) -> Paragraph:
 
 
 def _image(png: bytes, max_width: float) -> Image:
-    img = Image(io.BytesIO(png))
+    img = Image(io.BytesIO(png), mask=None)  # opaque charts: no need to extract a soft mask
     scale = min(1.0, max_width / img.imageWidth)
     img.drawWidth, img.drawHeight = img.imageWidth * scale, img.imageHeight * scale
     return img
