@@ -251,3 +251,29 @@ def test_unavailable_indicator_and_missing_breakdown_are_reported(pack_files):
         == "No MERLIN log loaded."
     text = pack_files["indicator-pack.html"].read_text(encoding="utf-8")
     assert "Children looked after by placement type, March 2024" in text
+
+
+def test_pack_lists_only_its_own_councils_files(tmp_path):
+    """A hub's warehouse holds every council's files: a council's pack lists its own (and the
+    reference-free ones of no council), in the files table and the data-quality table."""
+    con = warehouse.connect()
+    build_fixture_warehouse(con)
+    con.execute("insert into meta.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                ["def", "999/mash/contacts_2024-03.csv", "999", "mash_contacts", None,
+                 PERIOD_END, 500, 499, 1, 0])
+    con.execute("insert into meta.data_quality values (?, ?, ?, ?, ?, ?, ?, ?)",
+                ["def", "999/mash/contacts_2024-03.csv", None, 7, "received_at",
+                 "valid_datetime", "x", "rejected"])
+    other = {"la_code": "999", "source_file": "999/mash/contacts_2024-03.csv",
+             "extract": "mash_contacts", "status": "loaded", "rows_read": 500,
+             "rows_loaded": 499, "rows_rejected": 1, "rows_flagged": 0}
+    own = {**MANIFEST["inputs"][0], "la_code": LA}
+    manifest = {**MANIFEST, "inputs": [own, other]}
+    paths = write_pack(con, tmp_path, la_code=LA, period_end=PERIOD_END, settings=settings(),
+                       manifest=manifest)
+    con.close()
+    tables = html_tables(next(p for p in paths if p.suffix == ".html")).tables
+    files = tables["Files loaded"]
+    quality = tables["Rows rejected or flagged, by file and rule"]
+    assert [r[0] for r in files[1:]] == ["mash/contacts_2024-03.csv"]
+    assert [r[0] for r in quality[1:]] == ["mash/contacts_2024-03.csv"]

@@ -142,7 +142,9 @@ def load(con: duckdb.DuckDBPyConnection, *, la_code: str, period_end: date,
     loaded = q("meta.loaded_files", "where la_code = ? or la_code is null order by source_file",
                [la_code], ("source_file", "extract", "rows_read", "rows_loaded", "rows_rejected",
                            "rows_flagged"))
-    dq = q("meta.data_quality", "", None, ("source_file", "rule", "severity"))
+    # This council's files only: a hub's warehouse holds every council's.
+    dq = q("meta.data_quality", "where file_sha256 in (select file_sha256 from meta.loaded_files "
+           "where la_code = ? or la_code is null)", [la_code], ("source_file", "rule", "severity"))
     if missing:
         log.info("pack: %d warehouse tables missing", len(missing))
     return PackData(la_code, period_end, la_name, indicators, availability, breakdowns,

@@ -521,7 +521,8 @@ def _data_quality(pd_: data.PackData, manifest: dict, inds, rule: Rule) -> Secti
         "Files loaded in this run, indicators that could not be computed, and how the computed "
         "figures compare with those the DfE published. Row counts here count records in files, "
         "not children.")
-    inputs = manifest.get("inputs") or []
+    # The run's inputs of this council (and those of no council): a hub runs many councils' drops.
+    inputs = [i for i in manifest.get("inputs") or [] if i.get("la_code") in (pd_.la_code, None)]
     cols = ["source_file", "extract", "status", "rows_read", "rows_loaded", "rows_rejected",
             "rows_flagged"]
     if inputs:
