@@ -541,7 +541,13 @@ def _split_ingest_at_load() -> dict | None:
 
 
 def child_ingest(raw: Path, db: Path, la_code: str) -> None:
-    """Read, validate and load one raw folder into a new warehouse; print the rows loaded."""
+    """Read, validate and load one raw folder into a new warehouse; print the rows loaded.
+
+    lscb's side of the peer comparison: it starts as `lscb run` does (pipeline.startup).
+    """
+    from pipeline import startup
+
+    startup.import_frozen("pipeline.ingest", "pipeline.warehouse")
     from pipeline import ingest, warehouse
 
     con = warehouse.connect(db)

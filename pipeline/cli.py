@@ -10,7 +10,7 @@ import time
 import traceback
 from pathlib import Path
 
-from pipeline import config
+from pipeline import config, startup
 from pipeline.errors import LscbError
 
 log = logging.getLogger("lscb")
@@ -91,18 +91,11 @@ def _setup_logging(quiet: bool) -> None:
 
 
 def cmd_run(args) -> int:
-    # A run is one short process. The garbage collector would scan the ~150,000 objects of the
-    # modules it imports (pandas, DuckDB, pandera...) again and again: in three full collections
-    # while they are imported, then during the run and at exit (0.5 s of a 4 s refresh). So the
-    # modules are imported with the collector off, and their objects are frozen: left out of every
-    # later collection.
-    gc.disable()
-    from pipeline import benchmarks, ingest, models, run  # noqa: F401
+    # A run is one short process: its modules imported with the collector off (startup.py).
+    startup.import_frozen("pipeline.benchmarks", "pipeline.ingest", "pipeline.models",
+                          *(() if args.no_pack else ("pipeline.report",)))
+    from pipeline import run
 
-    if not args.no_pack:
-        from pipeline import report  # noqa: F401
-    gc.freeze()
-    gc.enable()
     settings = _settings(args)
     t = time.perf_counter()
     result = run.run(settings, rebuild=args.rebuild, pack=not args.no_pack)
