@@ -93,7 +93,7 @@ def _setup_logging(quiet: bool) -> None:
 def cmd_run(args) -> int:
     # A run is one short process: its modules imported with the collector off (startup.py).
     startup.import_frozen("pipeline.benchmarks", "pipeline.ingest", "pipeline.models",
-                          *(() if args.no_pack else ("pipeline.report",)))
+                          "pipeline.run", *(() if args.no_pack else ("pipeline.report",)))
     from pipeline import run
 
     settings = _settings(args)

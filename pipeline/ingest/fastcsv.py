@@ -572,7 +572,8 @@ def _no_quality() -> pd.DataFrame:
                          for c in quality.QUALITY_COLUMNS})
 
 
-def _quality(con, rows, dups, files, extract, plan, rejecting, end_start) -> dict[int, pd.DataFrame]:
+def _quality(con, rows, dups, files, extract, plan, rejecting,
+             end_start) -> dict[int, pd.DataFrame]:
     """Each file's data-quality rows (by its position), ordered as quality.check_parts orders
     them."""
     parts, params = [], []
