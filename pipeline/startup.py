@@ -24,3 +24,28 @@ def import_frozen(*modules: str) -> None:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+def exit_with(parent_pid: int) -> None:
+    """In a worker process: end it within a second of `parent_pid` ending.
+
+    A pool's workers wait for work from the process that started them; if that process is killed
+    (SIGKILL leaves it no time to stop them) they would wait for ever, holding their memory. A
+    daemon thread checks once a second that the parent is still there. Used as the `initializer`
+    of lscb's process pools.
+    """
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid now belongs to another user's process
+                os._exit(1)
+
+    threading.Thread(target=watch, name="lscb-parent-watch", daemon=True).start()

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import startup
 from pipeline.generate.council import DEMO, profile_for, simulate
 from pipeline.generate.extracts import write_council
 from pipeline.generate.reference import council_codes, published_figures, write_reference
@@ -60,7 +61,9 @@ def generate(raw_dir: Path, reference_dir: Path | None = None, *, councils: int 
     if processes > 1 and "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
-        pool = ProcessPoolExecutor(processes, mp_context=context)
+        # Workers end when this process does, even killed (startup.exit_with).
+        pool = ProcessPoolExecutor(processes, mp_context=context,
+                                   initializer=startup.exit_with, initargs=(os.getpid(),))
     with pool or nullcontext():
         if pool is not None and councils > 1:
             results = pool.map(_council, tasks)

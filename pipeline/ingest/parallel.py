@@ -163,7 +163,12 @@ class Reader:
             # single-threaded, and forks each worker from there.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload([__name__])
-            self.pool = ProcessPoolExecutor(workers, mp_context=context)
+            from pipeline import startup
+
+            # Workers end when this process does, even killed (startup.exit_with).
+            self.pool = ProcessPoolExecutor(workers, mp_context=context,
+                                            initializer=startup.exit_with,
+                                            initargs=(os.getpid(),))
             self.broken = BrokenProcessPool
             self.ahead = AHEAD_PER_WORKER * workers
             log.debug("reading %d workbooks in %d processes", len(self.books), workers)
