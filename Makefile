@@ -46,7 +46,7 @@ bench-national: install ## The national-scale set (150 councils over 5 years: ~7
 	$(BIN)/python benchmarks/bench.py --scale national
 
 lint: install ## Lint Python with ruff
-	$(BIN)/python -m pip install --quiet ruff && $(BIN)/ruff check pipeline tests
+	$(BIN)/python -m pip install --quiet "ruff>=0.5" && $(BIN)/ruff check pipeline tests benchmarks
 
 clean: ## Remove generated data, the warehouse and reports (keeps .venv)
 	rm -rf data/raw/* data/raw/.generated data/processed/* data/reference reports/* .bench
