@@ -98,21 +98,21 @@ def ingest(con: duckdb.DuckDBPyConnection, raw_dir: Path, la_code: str, *,
            strict: bool = False) -> IngestResult:
     """Find, read, validate and load every extract under raw_dir (see the package docstring).
 
-    Raises InputError, with nothing written, when a file cannot be read, a recognised extract lacks
-    a required column, or (with strict) any row is rejected.
+    Raises InputError, with nothing written (for inputs loaded a group of councils at a time,
+    nothing of that file's group), when a file cannot be read, a recognised extract lacks a
+    required column, or (with strict) any row is rejected.
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
         raise InputError("the raw folder does not exist", file=str(raw_dir))
     started = time.perf_counter()
-    known = {r[0] for r in con.execute("select distinct file_sha256 from meta.loaded_files").fetchall()}
     result = IngestResult()
     dq_frames: list[pd.DataFrame] = []
     seen: dict[str, str] = {}
     to_read: list[discover.RawFile] = []
 
     found = discover.find_files(raw_dir, la_code)
-    previous = _previous(con, sorted({raw.sha256 for raw in found if raw.sha256 in known}))
+    previous = _previous(con, sorted({raw.sha256 for raw in found}))  # those loaded before
     for raw in found:
         why_not = discover.not_an_extract(raw.path)
         if why_not:
