@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.errors import InputError
-from pipeline.ingest import normalise, quality, read
+from pipeline.ingest import normalise, parallel, quality
 
 HEADER = b"contact_id,child_id,received_at,source,merlin_id,rag,decided_at,outcome\n"
 FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -16,13 +16,12 @@ cells = st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
 
 
 def _ingest_file(path, name):
-    """What ingest does with one file, without the warehouse: scan, read, check."""
-    for table in read.scan(path, name):
+    """What ingest's pandas path does with one file, without the warehouse: read, check."""
+    for table in parallel.read_file(path, name):
         if table.extract is None:
             assert table.skip_reason
             continue
-        frame = read.load_table(path, table)
-        checked = quality.check(table.extract, frame, name, table.sheet)
+        checked = quality.check(table.extract, table.frame, name, table.sheet)
         assert checked.rows_read == len(checked.rows) + checked.rows_rejected
 
 

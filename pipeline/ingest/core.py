@@ -39,10 +39,6 @@ class IngestResult:
         default_factory=lambda: pd.DataFrame(columns=quality.QUALITY_COLUMNS))
     extracts_loaded: dict[str, set[str]] = field(default_factory=dict)
 
-    @property
-    def files_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.files, columns=FILE_FIELDS)
-
 
 def _entry(raw: discover.RawFile, **values) -> dict:
     entry = dict.fromkeys(FILE_FIELDS)
@@ -263,21 +259,11 @@ def _check_and_stage(con, pending: dict, checked: dict) -> float:
         if extract not in checked:
             load.begin_staging(con, {extract})
             checked[extract] = (quality.CheckedParts(done.rows.iloc[:0], []), [])
-        load.stage_parts(con, extract, done.rows, _provenance(entries))
+        load.stage_parts(con, extract, done.rows, entries)
         all_done, all_entries = checked[extract]
         all_done.parts.extend(done.parts)
         all_entries.extend(entries)
     return time.perf_counter() - began
-
-
-def _provenance(entries: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame({
-        "la_code": [e["la_code"] for e in entries],
-        "extract_date": pd.Series([e["extract_date"] for e in entries], dtype="object"),
-        "source_file": [e["source_file"] for e in entries],
-        "sheet": pd.Series([e["sheet"] for e in entries], dtype="string"),
-        "sha256": [e["sha256"] for e in entries],
-    })
 
 
 def _extract_dates(extract: str, items: list, done: quality.CheckedParts) -> list[dt.date | None]:

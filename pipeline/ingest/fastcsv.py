@@ -643,21 +643,13 @@ def stage(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dict])
     plan = schemas.columns(group.extract)
     casts = [f"r.v{i}" if meta["kind"] in ("date", "datetime") else _cast(f"r.v{i}", meta["kind"])
              for i, meta in enumerate(plan.values())]
-    provenance = pa.table({
-        "_f": list(range(len(entries))),
-        "la_code": [e["la_code"] for e in entries],
-        "extract_date": pa.array([e["extract_date"] for e in entries], pa.date32()),
-        "source_file": [e["source_file"] for e in entries],
-        "sheet": pa.array([e["sheet"] for e in entries], pa.string()),
-        "sha256": [e["sha256"] for e in entries],
-    })
     rows, dups = group.tables[1], group.tables[2]
-    con.register("_fastcsv_provenance", provenance)
+    con.register("_fastcsv_provenance", load.provenance(entries))  # _part = the file's _f
     try:
         con.execute(
-            f"insert into {load.STAGING}{group.extract} select {', '.join(casts)}, p.la_code, "
-            f"p.extract_date, p.source_file, p.sheet, r._row::INTEGER, p.sha256 from {rows} r "
-            f"join _fastcsv_provenance p on p._f = r._f where not r._reject and not exists "
+            f"insert into {load.STAGING}{group.extract} select {', '.join(casts)}, "
+            f"{load.PROVENANCE_SELECT}, r._row::INTEGER, p.sha256::VARCHAR from {rows} r "
+            f"join _fastcsv_provenance p on p._part = r._f where not r._reject and not exists "
             f"(select 1 from {dups} d where d._f = r._f and d._row = r._row)")
     finally:
         con.unregister("_fastcsv_provenance")

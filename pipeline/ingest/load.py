@@ -8,7 +8,6 @@ drops in any order, therefore gives the same table contents.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -29,19 +28,6 @@ EVENT_COLUMNS = {
     "ssda903_episodes": ("decom", "dec"),
 }
 _NO_DATE = "DATE '0001-01-01'"
-
-
-@dataclass
-class Batch:
-    """One checked table ready to load."""
-
-    extract: str
-    rows: pd.DataFrame
-    la_code: str
-    extract_date: dt.date | None
-    source_file: str
-    sheet: str | None
-    sha256: str
 
 
 def latest_event_date(extract: str, rows: pd.DataFrame) -> dt.date | None:
@@ -72,33 +58,38 @@ def _select_list(extract: str) -> str:
     return ", ".join(parts)
 
 
-def stage(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
-    """Append a batch to the run's staging table for its extract."""
-    rows = batch.rows.reset_index(names="_row")
-    rows["_part"] = 0
-    provenance = pd.DataFrame([{"la_code": batch.la_code, "extract_date": batch.extract_date,
-                                "source_file": batch.source_file, "sheet": batch.sheet,
-                                "sha256": batch.sha256}])
-    stage_parts(con, batch.extract, rows, provenance)
+def provenance(entries: list[dict]) -> pd.DataFrame:
+    """One row per part (its position `_part`) with what every staged row of it carries: la_code,
+    extract_date, source_file, sheet, sha256. Joined in DuckDB rather than repeated in pandas."""
+    return pd.DataFrame({
+        "_part": range(len(entries)),
+        "la_code": [e["la_code"] for e in entries],
+        "extract_date": pd.Series([e["extract_date"] for e in entries], dtype="object"),
+        "source_file": [e["source_file"] for e in entries],
+        "sheet": pd.Series([e["sheet"] for e in entries], dtype="string"),
+        "sha256": [e["sha256"] for e in entries],
+    })
+
+
+# The provenance columns of a staged row, from provenance() joined as p (then the row number).
+PROVENANCE_SELECT = ("p.la_code::VARCHAR, p.extract_date::DATE, p.source_file::VARCHAR, "
+                     "p.sheet::VARCHAR")
 
 
 def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame,
-                provenance: pd.DataFrame) -> None:
+                entries: list[dict]) -> None:
     """Append the checked rows of many tables of one extract to its staging table, in one insert.
 
-    rows: the model's columns as canonical text, `_part` (position in provenance) and `_row` (the
-    analyst's row number); provenance: one row per part with la_code, extract_date, source_file,
-    sheet, sha256. The provenance is joined in DuckDB rather than repeated in pandas.
+    rows: the model's columns as canonical text, `_part` (position in entries) and `_row` (the
+    analyst's row number); entries: the parts' manifest entries (provenance()).
     """
     columns = list(schemas.columns(extract))
     frame = rows[columns + ["_part", "_row"]]
-    parts = provenance.assign(_part=range(len(provenance)))
     con.register("_ingest_batch", frame)
-    con.register("_ingest_parts", parts)
+    con.register("_ingest_parts", provenance(entries))
     try:
         con.execute(
-            f"insert into {STAGING}{extract} select {_select_list(extract)}, "
-            "p.la_code::VARCHAR, p.extract_date::DATE, p.source_file::VARCHAR, p.sheet::VARCHAR, "
+            f"insert into {STAGING}{extract} select {_select_list(extract)}, {PROVENANCE_SELECT}, "
             "b._row::INTEGER, p.sha256::VARCHAR "
             "from _ingest_batch b join _ingest_parts p using (_part)"
         )
@@ -211,8 +202,3 @@ def record_files(con: duckdb.DuckDBPyConnection, entries: list[dict],
         con.execute("insert into meta.data_quality select * from _ingest_quality")
     finally:
         con.unregister("_ingest_quality")
-
-
-def record_file(con: duckdb.DuckDBPyConnection, entry: dict, quality: pd.DataFrame) -> None:
-    """Keep one loaded table's accounting (see record_files)."""
-    record_files(con, [entry], [quality])

@@ -216,8 +216,3 @@ class Reader:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
-
-
-def read_files(files: list[discover.RawFile]) -> list[list[ReadTable]]:
-    """The tables of each file, in the order given. Raises the first file's InputError."""
-    return list(Reader(files))

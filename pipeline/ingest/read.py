@@ -153,16 +153,6 @@ def excel_sheets(path: Path, source_file: str) -> list[str]:
                          rule="unreadable_file") from exc
 
 
-def read_sheet(path: Path, source_file: str, sheet: str, nrows: int | None = None) -> pd.DataFrame:
-    try:
-        grid = pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, engine="calamine",
-                             nrows=nrows)
-    except Exception as exc:
-        raise InputError(f"cannot read the sheet: {exc}", file=source_file, sheet=sheet,
-                         rule="unreadable_file") from exc
-    return grid.fillna("")
-
-
 def find_header(grid: pd.DataFrame, forced: str | None = None) -> tuple[str | None, int | None, str]:
     """(extract, 0-based header position, skip reason) from the first rows of a grid."""
     reason = "empty" if grid.empty else "columns not recognised as any extract"
@@ -188,37 +178,17 @@ def find_header(grid: pd.DataFrame, forced: str | None = None) -> tuple[str | No
 
 
 def scan(path: Path, source_file: str) -> list[Table]:
-    """Recognise the tables of one file from its first rows (cheap: no full read)."""
-    if path.suffix.lower() in discover.EXCEL_SUFFIXES:
-        tables = []
-        for sheet in excel_sheets(path, source_file):
-            number = discover.annex_a_list(sheet)
-            forced = schemas.ANNEX_A_LISTS.get(number) if number else None
-            if number and forced is None:
-                tables.append(Table(source_file, sheet, pd.DataFrame(),
-                                    skip_reason=f"Annex A list {number}: not used"))
-                continue
-            head = read_sheet(path, source_file, sheet, nrows=HEADER_SEARCH_ROWS)
-            extract, pos, reason = find_header(head, forced)
-            if number is None and extract is None:
-                reason = f"sheet not used ({reason})"
-            tables.append(Table(source_file, sheet, head, extract, pos, reason or None))
-        return tables
+    """Recognise the table of a CSV file from its first rows (cheap: no full read). Workbooks are
+    read by parallel.read_workbook, each sheet parsed once."""
     head = read_csv(path, source_file, nrows=HEADER_SEARCH_ROWS)
     extract, pos, reason = find_header(head)
     return [Table(source_file, None, head, extract, pos, reason or None)]
 
 
 def load_table(path: Path, table: Table) -> pd.DataFrame:
-    """The recognised table's rows as text, columns named as the model, index = analyst row number.
-
-    See `table_from_grid`, which does the cutting once the file or sheet has been read.
-    """
-    if table.sheet is None:
-        grid = read_csv(path, table.source_file)
-    else:
-        grid = read_sheet(path, table.source_file, table.sheet)
-    return table_from_grid(grid, table)
+    """The recognised CSV table's rows as text, columns named as the model, index = analyst row
+    number. See `table_from_grid`, which does the cutting once the file has been read."""
+    return table_from_grid(read_csv(path, table.source_file), table)
 
 
 def _wanted(header: list, table: Table) -> dict[int, str]:
@@ -241,15 +211,14 @@ def _wanted(header: list, table: Table) -> dict[int, str]:
 
 
 def table_from_grid(grid: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """The rows below a recognised table's header row, from the whole file or sheet as text.
+    """The rows below a recognised CSV table's header row, from the whole file read as text.
 
     Columns the model does not list are dropped; fully blank rows are not records.
     """
     header = grid.iloc[table.header_pos].tolist()
     wanted = _wanted(header, table)
     body = grid.iloc[table.header_pos + 1:]
-    if table.sheet is None:
-        _no_fields_beyond_header(header, body, table.source_file)
+    _no_fields_beyond_header(header, body, table.source_file)
     # numpy over the whole block: pandas string methods column by column cost ~2 ms a table,
     # which adds up over thousands of small monthly files
     cells = body.fillna("").to_numpy(dtype=str)
@@ -332,15 +301,6 @@ def pandas_sheet_rows(path: Path, source_file: str, sheet: str) -> list[list[str
         raise InputError(f"cannot read the sheet: {exc}", file=source_file, sheet=sheet,
                          rule="unreadable_file") from exc
     return grid.fillna("").to_numpy(dtype=object).tolist()
-
-
-def sheet_rows(book, path: Path, source_file: str, sheet: str) -> list[list[str]]:
-    """A whole sheet as rows of text, as read_excel(header=None, dtype=str).fillna("") reads it."""
-    values = sheet_values(book, path, source_file, sheet)
-    try:
-        return [texts(row) for row in values]
-    except OddCell:
-        return pandas_sheet_rows(path, source_file, sheet)
 
 
 def _no_fields_beyond_header(header: list, body: pd.DataFrame, source_file: str) -> None:
