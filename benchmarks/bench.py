@@ -594,11 +594,16 @@ def rows_loaded_by(out: Path) -> int | None:
     return sum(int(i.get("rows_read") or 0) for i in inputs if i.get("status") == "loaded")
 
 
-def bench_pipeline(scale: str, scratch: Path, results: Results, repeats: int = 3) -> None:
+def generated_params(scale: str) -> dict:
+    """The generator's arguments for a scale: one month more than the scale's period is generated,
+    and that month (params["end"]) is held back for the refresh."""
     params = dict(SCALES[scale])
-    last = params.get("end", "2014-03")
-    # One month more than the scale's period is generated; that month is held back for the refresh.
-    params["end"] = _month_after(last)
+    params["end"] = _month_after(params.get("end", "2014-03"))
+    return params
+
+
+def bench_pipeline(scale: str, scratch: Path, results: Results, repeats: int = 3) -> None:
+    params = generated_params(scale)
     raw_all, ref, gen_s = generated(scratch, scale, params)
     if gen_s is not None:
         results.notes.append(f"{scale}: data generated in {gen_s:.1f} s (not part of any stage)")

@@ -55,16 +55,13 @@ open_by_month as (
 ),
 
 monthly as (
+    -- every count column of starts_by_month and ends_by_month, under its own name; 0 if none
     select
         cp_months.la_code,
         cp_months.period_end,
         cp_months.has_complete_r12,
-        coalesce(starts_by_month.plans_started, 0) as plans_started,
-        coalesce(starts_by_month.second_or_subsequent, 0) as second_or_subsequent,
-        coalesce(starts_by_month.second_within_2y, 0) as second_within_2y,
-        coalesce(ends_by_month.plans_ended, 0) as plans_ended,
-        coalesce(ends_by_month.ended_within_3m, 0) as ended_within_3m,
-        coalesce(ends_by_month.ended_after_2y_or_more, 0) as ended_after_2y_or_more,
+        coalesce(columns(starts_by_month.* exclude (la_code, period_end)), 0),
+        coalesce(columns(ends_by_month.* exclude (la_code, period_end)), 0),
     from cp_months
     left join starts_by_month
         on cp_months.la_code = starts_by_month.la_code
@@ -80,12 +77,7 @@ rolling as (
         la_code,
         period_end,
         has_complete_r12,
-        sum(plans_started) over r12 as plans_started,
-        sum(second_or_subsequent) over r12 as second_or_subsequent,
-        sum(second_within_2y) over r12 as second_within_2y,
-        sum(plans_ended) over r12 as plans_ended,
-        sum(ended_within_3m) over r12 as ended_within_3m,
-        sum(ended_after_2y_or_more) over r12 as ended_after_2y_or_more,
+        sum(columns(* exclude (la_code, period_end, has_complete_r12))) over r12,
     from monthly
     window r12 as (
         partition by la_code order by period_end rows between 11 preceding and current row
@@ -104,10 +96,7 @@ snapshot as (
         cp_months.la_code,
         cp_months.period_end,
         'snapshot' as "window",
-        coalesce(open_by_month.children, 0) as children,
-        coalesce(open_by_month.plans_open, 0) as plans_open,
-        coalesce(open_by_month.open_3m_or_less, 0) as open_3m_or_less,
-        coalesce(open_by_month.open_2y_or_more, 0) as open_2y_or_more,
+        coalesce(columns(open_by_month.* exclude (la_code, period_end)), 0),
     from cp_months
     left join open_by_month
         on cp_months.la_code = open_by_month.la_code

@@ -68,20 +68,12 @@ notifications_by_month as (
 ),
 
 mash_monthly as (
+    -- every count column of contacts_by_month, under its own name; 0 in a month without any
     select
         mash_months.la_code,
         mash_months.period_end,
         mash_months.has_complete_r12,
-        coalesce(contacts_by_month.contacts, 0) as contacts,
-        coalesce(contacts_by_month.with_outcome, 0) as with_outcome,
-        coalesce(contacts_by_month.not_meeting_threshold, 0) as not_meeting_threshold,
-        coalesce(contacts_by_month.with_outcome_and_rag, 0) as with_outcome_and_rag,
-        coalesce(contacts_by_month.decided_in_time, 0) as decided_in_time,
-        coalesce(contacts_by_month.from_merlin, 0) as from_merlin,
-        coalesce(contacts_by_month.from_merlin_not_meeting_threshold, 0)
-            as from_merlin_not_meeting_threshold,
-        coalesce(contacts_by_month.from_merlin_with_outcome, 0) as from_merlin_with_outcome,
-        coalesce(contacts_by_month.from_merlin_referrals, 0) as from_merlin_referrals,
+        coalesce(columns(contacts_by_month.* exclude (la_code, period_end)), 0),
     from mash_months
     left join contacts_by_month
         on mash_months.la_code = contacts_by_month.la_code
@@ -94,15 +86,7 @@ mash_rolling as (
         la_code,
         period_end,
         has_complete_r12,
-        sum(contacts) over r12 as contacts,
-        sum(with_outcome) over r12 as with_outcome,
-        sum(not_meeting_threshold) over r12 as not_meeting_threshold,
-        sum(with_outcome_and_rag) over r12 as with_outcome_and_rag,
-        sum(decided_in_time) over r12 as decided_in_time,
-        sum(from_merlin) over r12 as from_merlin,
-        sum(from_merlin_not_meeting_threshold) over r12 as from_merlin_not_meeting_threshold,
-        sum(from_merlin_with_outcome) over r12 as from_merlin_with_outcome,
-        sum(from_merlin_referrals) over r12 as from_merlin_referrals,
+        sum(columns(* exclude (la_code, period_end, has_complete_r12))) over r12,
     from mash_monthly
     window r12 as (
         partition by la_code order by period_end rows between 11 preceding and current row

@@ -72,8 +72,7 @@ rolling as (
         la_code,
         period_end,
         has_complete_r12,
-        sum(started) over r12 as started,
-        sum(ceased) over r12 as ceased,
+        sum(columns(* exclude (la_code, period_end, has_complete_r12))) over r12,
     from monthly
     window r12 as (
         partition by la_code order by period_end rows between 11 preceding and current row

@@ -26,13 +26,12 @@ referrals_by_month as (
 ),
 
 monthly as (
+    -- every count column of referrals_by_month, under its own name; 0 in a month without any
     select
         referral_months.la_code,
         referral_months.period_end,
         referral_months.has_complete_r12,
-        coalesce(referrals_by_month.referrals, 0) as referrals,
-        coalesce(referrals_by_month.rereferrals, 0) as rereferrals,
-        coalesce(referrals_by_month.no_further_action, 0) as no_further_action,
+        coalesce(columns(referrals_by_month.* exclude (la_code, period_end)), 0),
     from referral_months
     left join referrals_by_month
         on referral_months.la_code = referrals_by_month.la_code
@@ -45,9 +44,7 @@ rolling as (
         la_code,
         period_end,
         has_complete_r12,
-        sum(referrals) over r12 as referrals,
-        sum(rereferrals) over r12 as rereferrals,
-        sum(no_further_action) over r12 as no_further_action,
+        sum(columns(* exclude (la_code, period_end, has_complete_r12))) over r12,
     from monthly
     window r12 as (
         partition by la_code order by period_end rows between 11 preceding and current row
