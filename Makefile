@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEMO   := reports/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo data run notebooks test test-fast bench bench-national lint clean
+.PHONY: help install demo data run notebooks test test-fast bench bench-national bench-floor lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ bench: install ## Measure speed and memory (demo council, 10 years, the liiatool
 
 bench-national: install ## The national-scale set (150 councils over 5 years: ~7 min to generate, ~15 to measure)
 	$(BIN)/python benchmarks/bench.py --scale national
+
+bench-floor: install ## What this machine allows on the national set with no checks at all (a floor)
+	$(BIN)/python benchmarks/floor.py
 
 lint: install ## Lint Python with ruff
 	$(BIN)/python -m pip install --quiet "ruff>=0.5" && $(BIN)/ruff check pipeline tests benchmarks

@@ -72,18 +72,24 @@ def csv_copy(files: list[Path], db: Path) -> tuple[float, int, int]:
 
 
 def _parse(path: str) -> int:
+    """Parse the workbook's Annex A lists the pipeline loads; their rows with a value below the
+    header (found as the pipeline finds it, in the first rows only)."""
+    import pandas as pd
     from python_calamine import CalamineWorkbook
 
-    from pipeline.ingest import discover, schemas
+    from pipeline.ingest import discover, read, schemas
 
     book = CalamineWorkbook.from_path(path)
     rows = 0
     for sheet in book.sheet_names:
-        number = discover.annex_a_list(sheet)
-        if number and number in schemas.ANNEX_A_LISTS:
-            values = book.get_sheet_by_name(sheet).to_python()
-            # rows with a value, less the header (as the pipeline counts rows read)
-            rows += max(sum(any(v not in ("", None) for v in row) for row in values) - 1, 0)
+        forced = schemas.ANNEX_A_LISTS.get(discover.annex_a_list(sheet))
+        if forced is None:
+            continue
+        values = book.get_sheet_by_name(sheet).to_python()
+        head = pd.DataFrame([read.texts(r) for r in values[:read.HEADER_SEARCH_ROWS]], dtype=object)
+        _extract, pos, _why = read.find_header(head, forced)
+        if pos is not None:
+            rows += sum(any(v not in ("", None) for v in row) for row in values[pos + 1:])
     return rows
 
 

@@ -208,3 +208,24 @@ def test_check_cleaned_fails_loudly_when_liiatools_wrote_nothing(tmp_path):
     with pytest.raises(RuntimeError, match="cleaned 1 rows of 5"):
         peer.check_cleaned(tmp_path, 5)
     peer.check_cleaned(tmp_path, 1)
+
+
+def test_floor_copies_every_csv_row_and_counts_the_lists_rows(tmp_path):
+    """benchmarks/floor.py on a tiny set: two CSV layouts (header spellings) copied whole, and a
+    workbook's List 3 rows counted below its header (the title row above it is not a row)."""
+    from corpus.cases import LIST3_COLS, LIST3_ROWS, MASH_COLS, MASH_ROWS, csv_text, workbook
+
+    floor = _load("floor")
+    raw = tmp_path / "raw" / "311"
+    (raw / "mash").mkdir(parents=True)
+    (raw / "mash" / "mash_contacts_2013-01-31.csv").write_text(csv_text(MASH_COLS, MASH_ROWS))
+    spelled = [c.upper() for c in MASH_COLS]
+    (raw / "mash" / "mash_contacts_2013-02-28.csv").write_text(
+        csv_text(spelled, MASH_ROWS + MASH_ROWS[:1]))
+    book = raw / "annex_a_2013-01-31.xlsx"
+    book.write_bytes(workbook({"List 3": (LIST3_COLS, LIST3_ROWS)}))
+    files = sorted(p for p in raw.rglob("*") if p.is_file())
+    seconds, rows, left = floor.csv_copy(files, tmp_path / "floor.duckdb")
+    assert (rows, left) == (2 * len(MASH_ROWS) + 1, 0) and seconds > 0
+    assert floor._parse(str(book)) == len(LIST3_ROWS)
+    assert bench.generated_params("national")["end"] == "2016-04"

@@ -72,7 +72,7 @@ _DATE_SHAPES = [
     ("____-__-__", "%Y-%m-%d"), ("__/__/____", "%d/%m/%Y"),
     ("____-__-__ __:__:__", "%Y-%m-%d %H:%M:%S"),
 ]
-_SP = normalise._SPACES  # Python's whitespace, in RE2 syntax: the same set normalise.py strips
+_SP = normalise.SPACES  # Python's whitespace (RE2): the set normalise.py strips
 _counter = itertools.count()
 
 
@@ -162,7 +162,7 @@ def _layout(raw: discover.RawFile) -> _Layout | None:
         return None
     lines = io.StringIO(head, newline="")
     first_lines = "".join(lines.readline() for _ in range(read.HEADER_SEARCH_ROWS))
-    delimiter = read._delimiter(first_lines)
+    delimiter = read.delimiter_of(first_lines)
     first = first_lines.split("\n", 1)[0].removesuffix("\r")
     if '"' in first or "\r" in first:
         header = _header_by_pandas(raw)  # quoting: let pandas parse it exactly
@@ -201,11 +201,11 @@ SMALL_FILE = 16 << 20  # read whole for the cheap checks; larger files are check
 
 def _plain_head(path: Path) -> str | None:
     """The file's first lines when it is UTF-8 (BOM or not) with no empty line, no NUL and no
-    over-long line (read._encoding's checks); else None."""
+    over-long line (read.encoding_of's checks); else None."""
     size = path.stat().st_size
     if size > SMALL_FILE:
         try:
-            encoding = read._encoding(path, str(path))
+            encoding = read.encoding_of(path, str(path))
         except InputError:
             return None
         if encoding != "utf-8-sig" or _has_empty_line(path):
@@ -559,7 +559,7 @@ def _mapping(extract: str, column: str, meta: dict, values: list[str]) -> pa.Tab
     for j, check in enumerate(meta["checks"]):
         out = check(norm).check_output
         fails[j] = ~out.fillna(True).astype(bool) & norm.notna()
-    rules = [[quality._rule(meta["checks"][j].name) for j in fails.columns if row[j]] or None
+    rules = [[quality.rule_name(meta["checks"][j].name) for j in fails.columns if row[j]] or None
              for row in fails.itertuples(index=False)]
     return pa.table({"t": pa.array(values, pa.string()),
                      "n": pa.array(norm.to_numpy(dtype=object, na_value=None), pa.string()),
@@ -642,8 +642,10 @@ def stage(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dict])
     as load.py casts, with each file's provenance (entries, in the order of group.files); drop
     the group's temp tables."""
     plan = schemas.columns(group.extract)
-    casts = [f"r.v{i}" if meta["kind"] in ("date", "datetime") else _cast(f"r.v{i}", meta["kind"])
-             for i, meta in enumerate(plan.values())]
+    kinds = [meta["kind"] for meta in plan.values()]
+    # Date columns come typed from the checks already.
+    casts = [f"r.v{i}" if kind in ("date", "datetime") else load.cast(f"r.v{i}", kind)
+             for i, kind in enumerate(kinds)]
     rows, dups = group.tables[1], group.tables[2]
     con.register("_fastcsv_provenance", load.provenance(entries))  # _part = the file's _f
     try:
@@ -655,15 +657,6 @@ def stage(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dict])
     finally:
         con.unregister("_fastcsv_provenance")
     _drop(con, *group.tables)
-
-
-def _cast(value: str, kind: str) -> str:
-    """load._select_list's cast of canonical text, for one value (dates come typed already)."""
-    if kind == "yn":
-        return f"case {value} when 'Y' then true when 'N' then false end"
-    if kind == "int":
-        return f"cast({value} as INTEGER)"
-    return f"cast({value} as VARCHAR)"
 
 
 def discard(con: duckdb.DuckDBPyConnection, groups: list[FastGroup]) -> None:

@@ -40,22 +40,23 @@ def latest_event_date(extract: str, rows: pd.DataFrame) -> dt.date | None:
     return dt.date.fromisoformat(latest) if latest else None
 
 
+def cast(value: str, kind: str) -> str:
+    """SQL casting one value of canonical text (a column or expression) to its warehouse type."""
+    if kind == "date":
+        return f"cast({value} as DATE)"
+    if kind == "datetime":
+        return f"cast({value} as TIMESTAMP)"
+    if kind == "yn":
+        return f"case {value} when 'Y' then true when 'N' then false end"
+    if kind == "int":
+        return f"cast({value} as INTEGER)"
+    return f"cast({value} as VARCHAR)"
+
+
 def _select_list(extract: str) -> str:
     """Casts from canonical text to the warehouse types; identifiers from the model only."""
-    parts = []
-    for column, meta in schemas.columns(extract).items():
-        kind = meta["kind"]
-        if kind == "date":
-            parts.append(f'cast("{column}" as DATE)')
-        elif kind == "datetime":
-            parts.append(f'cast("{column}" as TIMESTAMP)')
-        elif kind == "yn":
-            parts.append(f"""case "{column}" when 'Y' then true when 'N' then false end""")
-        elif kind == "int":
-            parts.append(f'cast("{column}" as INTEGER)')
-        else:
-            parts.append(f'cast("{column}" as VARCHAR)')
-    return ", ".join(parts)
+    return ", ".join(cast(f'"{column}"', meta["kind"])
+                     for column, meta in schemas.columns(extract).items())
 
 
 def provenance(entries: list[dict]) -> pd.DataFrame:

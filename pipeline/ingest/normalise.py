@@ -53,8 +53,8 @@ _LEADING_CODE = r"^([0-9A-Z]{1,4})\s*[:\-\u2013]"  # "6: Police", "E11 - Adopted
 
 # Python's whitespace (str.isspace), spelt for RE2, whose \s is ASCII only: a non-breaking space
 # pasted from a spreadsheet is a space too.
-_SPACES = (r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}"
-           r"\x{2029}\x{202f}\x{205f}\x{3000}]+")
+SPACES = (r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}"
+          r"\x{2029}\x{202f}\x{205f}\x{3000}]+")
 
 YES = {"Y", "YES", "TRUE", "T", "1"}
 NO = {"N", "NO", "FALSE", "F", "0"}
@@ -88,7 +88,7 @@ def _regex_fullmatch(s: pd.Series, pattern: str) -> np.ndarray:
 
 def ids(s: pd.Series) -> pd.Series:
     """Ids: no spaces anywhere, no trailing '.0' that a spreadsheet added to a number."""
-    s = _regex_replace(_regex_replace(text(s), _SPACES, ""), r"\.0+$", "")
+    s = _regex_replace(_regex_replace(text(s), SPACES, ""), r"\.0+$", "")
     return s.mask(s == "")
 
 

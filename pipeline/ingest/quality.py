@@ -61,7 +61,8 @@ def _allowed(extract: str, column: str) -> list[str] | None:
     return None
 
 
-def _rule(check: str) -> str:
+def rule_name(check: str) -> str:
+    """The data-quality rule of a pandera check's name."""
     if check == "not_nullable":
         return "missing_value"
     if check.startswith("isin"):
@@ -78,7 +79,7 @@ def _failures(extract: str, table: pd.DataFrame) -> pd.DataFrame:
     except pa.errors.SchemaErrors as exc:
         fc = exc.failure_cases
     fc = fc[fc["index"].notna()].copy()
-    fc["rule"] = fc["check"].astype(str).map(_rule)
+    fc["rule"] = fc["check"].astype(str).map(rule_name)
     end_start = schemas.END_BEFORE_START.get(extract)
     frame_level = fc["schema_context"] == "DataFrameSchema"
     if end_start:

@@ -48,7 +48,7 @@ class Table:
     skip_reason: str | None = None
 
 
-def _encoding(path: Path, source_file: str) -> str:
+def encoding_of(path: Path, source_file: str) -> str:
     stat = path.stat()  # the scan and the full read of a file share one check
     return _cached_encoding(str(path), stat.st_size, stat.st_mtime_ns, source_file)
 
@@ -103,7 +103,7 @@ def _check_text(path: Path, encoding: str, source_file: str) -> None:
         decoder.decode(b"", final=True)
 
 
-def _delimiter(lines: str) -> str:
+def delimiter_of(lines: str) -> str:
     """The delimiter that splits the first rows into the most fields (comma on a tie)."""
     def width(delim: str) -> int:
         try:
@@ -115,11 +115,11 @@ def _delimiter(lines: str) -> str:
 
 def read_csv(path: Path, source_file: str, nrows: int | None = None) -> pd.DataFrame:
     """The whole CSV as a grid of strings (no header), blank lines kept so positions are lines."""
-    encoding = _encoding(path, source_file)
+    encoding = encoding_of(path, source_file)
     try:
         with open(path, encoding=encoding, newline="") as f:
             head = "".join(f.readline() for _ in range(HEADER_SEARCH_ROWS))
-        delimiter = _delimiter(head)
+        delimiter = delimiter_of(head)
         width = max((len(r) for r in csv.reader(io.StringIO(head), delimiter=delimiter)),
                     default=0)
         return pd.read_csv(
