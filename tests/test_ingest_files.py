@@ -228,6 +228,29 @@ def test_merlin_id_without_notification_is_flagged(tmp_path):
     assert (mash["rows_loaded"], mash["rows_flagged"]) == (2, 1)
 
 
+def test_merlin_warnings_land_on_their_own_files(tmp_path):
+    """Several contact files: each file gets its own warnings, and a row flagged already (RAG
+    PINK) that also has an unknown merlin_id counts once among that file's flagged rows."""
+    raw = tmp_path / "raw"
+    write(raw / "mash_2024-01-31.csv", MASH_HEADER + "1,K1,2024-01-05,6,M1,,,,\n"
+          "2,K2,2024-01-06,6,M9,PINK,,,\n")
+    write(raw / "mash_2024-02-29.csv", MASH_HEADER + "3,K3,2024-02-05,6,M8,,,,\n"
+          "4,K4,2024-02-06,6,M7,,,,\n")
+    write(raw / "mash_2024-03-31.csv", MASH_HEADER + "5,K5,2024-03-05,6,M1,,,,\n")
+    write(raw / "merlin.csv", "MERLIN ID,Received At,Notification Type\nM1,2024-01-04,MISSING\n")
+    result = ingest(connect(), raw, "311")
+    q = result.quality.sort_values(["file", "row", "column"])
+    assert list(zip(q["file"], q["row"], q["column"], q["rule"], q["value"])) == [
+        ("mash_2024-01-31.csv", 3, "merlin_id", "merlin_id_not_found", "M9"),
+        ("mash_2024-01-31.csv", 3, "rag", "not_in_code_list", "PINK"),
+        ("mash_2024-02-29.csv", 2, "merlin_id", "merlin_id_not_found", "M8"),
+        ("mash_2024-02-29.csv", 3, "merlin_id", "merlin_id_not_found", "M7")]
+    flagged = {e["source_file"]: e["rows_flagged"] for e in result.files
+               if e["extract"] == "mash_contacts"}
+    assert flagged == {"mash_2024-01-31.csv": 1, "mash_2024-02-29.csv": 2,
+                       "mash_2024-03-31.csv": 0}
+
+
 def test_stray_files_are_skipped_with_reasons(tmp_path):
     raw = tmp_path / "raw"
     write(raw / "notes.txt", "just some notes\n")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ..errors import InputError
@@ -327,21 +328,27 @@ def _load_all(con: duckdb.DuckDBPyConnection, checked: dict, fast: list = ()) ->
 def _with_merlin_warnings(con, done: quality.CheckedParts, entries: list[dict]) -> None:
     """Flag the contacts whose merlin_id matches no notification (after the load: the MERLIN log
     may be in the same run), in each file's accounting and data-quality rows."""
-    unmatched = load.unmatched_merlin_ids(con, [e["sha256"] for e in entries])
+    unmatched = load.unmatched_merlin_ids(con, [e["sha256"] for e in entries],
+                                          sorted({e["la_code"] for e in entries}))
     if unmatched.empty:
         return
-    by_sha = dict(tuple(unmatched.groupby("file_sha256", sort=False)))
-    for entry, part in zip(entries, done.parts):
-        found = by_sha.get(entry["sha256"])
-        if found is None:
-            continue
+    # One frame of every warning, ordered by file; each file takes its slice (building a frame
+    # per file cost seconds over a national set's thousands of files).
+    position = {e["sha256"]: i for i, e in enumerate(entries)}
+    part_of = unmatched["file_sha256"].map(position).to_numpy()
+    warnings = pd.DataFrame({
+        "file": [entries[i]["source_file"] for i in part_of],
+        "sheet": [entries[i]["sheet"] for i in part_of],
+        "row": unmatched["row"].astype("int64").to_numpy(), "column": "merlin_id",
+        "rule": "merlin_id_not_found", "value": unmatched["value"].to_numpy(),
+        "severity": "flagged",
+    }, columns=quality.QUALITY_COLUMNS)
+    bounds = np.flatnonzero(np.diff(part_of)) + 1
+    for a, b in zip(np.r_[0, bounds], np.r_[bounds, len(part_of)]):
+        i = int(part_of[a])
+        part, found = done.parts[i], warnings.iloc[a:b]
         dq = part.quality
-        already = set(dq.loc[dq["severity"] == "flagged", "row"])
-        entry["rows_flagged"] += len(set(found["row"]) - already)
-        warnings = pd.DataFrame({
-            "file": entry["source_file"], "sheet": entry["sheet"],
-            "row": found["row"].astype("int64").to_numpy(), "column": "merlin_id",
-            "rule": "merlin_id_not_found", "value": found["value"].to_numpy(),
-            "severity": "flagged",
-        }, columns=quality.QUALITY_COLUMNS)
-        part.quality = pd.concat([dq, warnings], ignore_index=True) if len(dq) else warnings
+        already = dq.loc[dq["severity"] == "flagged", "row"].to_numpy()
+        entries[i]["rows_flagged"] += len(np.setdiff1d(found["row"].to_numpy(), already))
+        part.quality = (pd.concat([dq, found], ignore_index=True) if len(dq)
+                        else found.reset_index(drop=True))

@@ -224,10 +224,10 @@ def _plain_head(path: Path) -> str | None:
 
 
 def _empty_line_in(data: bytes) -> bool:
-    """_has_empty_line over bytes in memory."""
-    data = b"\n" + data
-    return (b"\n\n" in data or b"\n\r\n" in data
-            or data.count(b"\r") != data.count(b"\r\n"))
+    """_has_empty_line over bytes in memory (an empty first line counts; no copy of the data, and
+    the carriage returns are counted only when there is one)."""
+    return (data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data
+            or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")))
 
 
 def _header_by_pandas(raw: discover.RawFile) -> tuple[list, int] | None:
@@ -550,11 +550,8 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
 def _mapping(extract: str, column: str, meta: dict, values: list[str]) -> pa.Table:
     """Distinct trimmed values -> canonical text (normalise.py) and the rules the model's column
     checks fail on it (pandera's own Check objects; a null passes, as pandera's ignore_na)."""
-    spec = schemas.columns(extract)
-    frame = pd.DataFrame({c: pd.Series(pd.NA, index=range(len(values)), dtype="string")
-                          for c in spec})
-    frame[column] = pd.Series(values, dtype="string")
-    norm = quality.normalise_table(extract, frame)[column].astype("string")
+    norm = quality.normalise_column(extract, column,
+                                    pd.Series(values, dtype="string")).astype("string")
     fails = pd.DataFrame(False, index=norm.index, columns=range(len(meta["checks"])))
     for j, check in enumerate(meta["checks"]):
         out = check(norm).check_output

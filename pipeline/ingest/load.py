@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ..warehouse import RAW_TABLES
@@ -145,23 +146,29 @@ def merge(con: duckdb.DuckDBPyConnection, extract: str) -> None:
     con.execute(f"drop table {staged}")
 
 
-def unmatched_merlin_ids(con: duckdb.DuckDBPyConnection, sha256s: list[str]) -> pd.DataFrame:
-    """Contacts of the given files whose merlin_id matches no loaded notification of their council.
+def unmatched_merlin_ids(con: duckdb.DuckDBPyConnection, sha256s: list[str],
+                         la_codes: list[str]) -> pd.DataFrame:
+    """Contacts of the given files (of the given councils) whose merlin_id matches no loaded
+    notification of their council.
 
     Checked only for councils with a MERLIN log loaded: without one every id would be flagged.
-    Columns: file_sha256, row, value; ordered by file and row.
+    The councils narrow the scan: rows are stored council by council, so DuckDB skips the other
+    councils' row groups (nationally, each group of councils would otherwise scan every contact
+    loaded before it). Columns: file_sha256, row, value; ordered by file and row.
     """
     return con.execute(
         """
         select c.file_sha256, c.source_row as "row", c.merlin_id as value
         from raw.mash_contacts c
-        where c.file_sha256 in (select unnest(?::VARCHAR[])) and c.merlin_id is not null
-          and c.la_code in (select distinct la_code from raw.merlin_notifications)
+        where c.la_code in (select unnest($la::VARCHAR[]))
+          and c.file_sha256 in (select unnest($sha::VARCHAR[])) and c.merlin_id is not null
+          and c.la_code in (select distinct la_code from raw.merlin_notifications
+                            where la_code in (select unnest($la::VARCHAR[])))
           and not exists (select 1 from raw.merlin_notifications n
                           where n.la_code = c.la_code and n.merlin_id = c.merlin_id)
         order by c.file_sha256, c.source_row
         """,
-        [sha256s],
+        {"sha": sha256s, "la": la_codes},
     ).df()
 
 
@@ -188,12 +195,13 @@ def record_files(con: duckdb.DuckDBPyConnection, entries: list[dict],
                     "rows_flagged, current_timestamp from _ingest_files")
     finally:
         con.unregister("_ingest_files")
-    frames = [q.assign(file_sha256=e["sha256"]) for e, q in zip(entries, quality) if len(q)]
-    if not frames:
+    kept = [(e["sha256"], q) for e, q in zip(entries, quality) if len(q)]
+    if not kept:
         return
-    q = pd.concat(frames, ignore_index=True)
+    q = pd.concat([q for _sha, q in kept], ignore_index=True)
     frame = pd.DataFrame({
-        "file_sha256": q["file_sha256"].astype(str), "source_file": q["file"].astype(str),
+        "file_sha256": np.repeat([sha for sha, _q in kept], [len(q) for _sha, q in kept]),
+        "source_file": q["file"].astype(str),
         "sheet": q["sheet"].astype("string"), "row": q["row"].astype("int64"),
         "column": q["column"].astype(str), "rule": q["rule"].astype(str),
         "value": q["value"].astype("string"), "severity": q["severity"].astype(str),

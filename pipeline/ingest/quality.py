@@ -33,25 +33,28 @@ class Checked:
 
 def normalise_table(extract: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Each column to canonical text according to its kind in the model."""
-    out = {}
-    for column, meta in schemas.columns(extract).items():
-        s, kind = frame[column], meta["kind"]
-        if kind == "id":
-            out[column] = normalise.ids(s)
-        elif kind == "date":
-            out[column] = normalise.dates(s)
-        elif kind == "datetime":
-            out[column] = normalise.datetimes(s)
-        elif kind == "yn":
-            out[column] = normalise.yes_no(s)
-        elif kind == "int":
-            out[column] = normalise.integers(s)
-        elif kind == "code":
-            allowed = _allowed(extract, column)
-            out[column] = normalise.codes(s, allowed, schemas.CODE_WORDS.get(meta["codes"] or ""))
-        else:
-            out[column] = normalise.text(s)
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame({column: normalise_column(extract, column, frame[column])
+                         for column in schemas.columns(extract)}, index=frame.index)
+
+
+def normalise_column(extract: str, column: str, s: pd.Series) -> pd.Series:
+    """One column of the extract's model to canonical text according to its kind."""
+    meta = schemas.columns(extract)[column]
+    kind = meta["kind"]
+    if kind == "id":
+        return normalise.ids(s)
+    if kind == "date":
+        return normalise.dates(s)
+    if kind == "datetime":
+        return normalise.datetimes(s)
+    if kind == "yn":
+        return normalise.yes_no(s)
+    if kind == "int":
+        return normalise.integers(s)
+    if kind == "code":
+        allowed = _allowed(extract, column)
+        return normalise.codes(s, allowed, schemas.CODE_WORDS.get(meta["codes"] or ""))
+    return normalise.text(s)
 
 
 def _allowed(extract: str, column: str) -> list[str] | None:
