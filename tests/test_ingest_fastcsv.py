@@ -289,3 +289,19 @@ def test_empty_line_check(tmp_path, monkeypatch, data, empty, chunk):
     path = tmp_path / "x.csv"
     path.write_bytes(data)
     assert fastcsv._has_empty_line(path) is empty
+
+
+def test_whitespace_only_rows_are_blank_on_both_paths(tmp_path, monkeypatch):
+    """A row whose every field is whitespace (spaces, a tab, a non-breaking space) is blank, not
+    read; a row with one value among such fields is read (and rejected: no contact id)."""
+    ws = [" ", "\t", "\u00a0"] + [""] * (len(MASH_COLS) - 3)
+    one = [""] * len(MASH_COLS)
+    one[MASH_COLS.index("outcome")] = " NFA "
+    (tmp_path / "mash_2013-01-31.csv").write_text(
+        csv_text(MASH_COLS, MASH_ROWS[:1] + [ws] + [one] + MASH_ROWS[1:2]), encoding="utf-8")
+    pandas_path = _run(tmp_path, monkeypatch, None)
+    fast_path = _run(tmp_path, monkeypatch, "0")
+    assert fast_path["fast"]
+    assert fast_path == {**pandas_path, "fast": True}
+    [entry] = fast_path["files"]
+    assert (entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"]) == (3, 2, 1)

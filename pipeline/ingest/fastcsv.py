@@ -55,7 +55,7 @@ log = logging.getLogger("lscb.ingest.fastcsv")
 
 MIN_BYTES_ENV = "LSCB_FASTCSV_MIN_BYTES"
 DEFAULT_MIN_BYTES = 1 << 20
-MAX_COLUMNS = 200  # the blank-row test is one SQL term per column of the file
+MAX_COLUMNS = 200  # the blank-row test joins every field of a row
 # Column checks whose result on a value of the SQL date fast path is known without pandas.
 FAST_DATE_CHECKS = {"valid_date", "valid_datetime", "date_in_future"}
 FRAME_CHECKS = {"end_before_start"}
@@ -363,10 +363,6 @@ def _fast_ts(t: str, shapes: list[tuple[str, str]]) -> str:
     return f"(case {' '.join(cases)} end)"
 
 
-def _number(column: str) -> int:
-    return int(column[1:])
-
-
 def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
                  ) -> tuple[FastGroup | None, set[int]]:
     """One read of the files into a temp table, then two passes over it: (1) the distinct values
@@ -378,21 +374,25 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
     plan = _plan(extract)
     cols = {c: f"c{i}" for c, i in layout.wanted}
     csv_columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
-    blank = " and ".join(f"({_trim(f'c{i}')}) is null" for i in range(width))
+    # A row is blank when every field is empty or whitespace: when all of them joined are (one
+    # trim instead of one a field, which DuckDB evaluates for every row).
+    blank = f"({_trim('concat(' + ', '.join(f'c{i}' for i in range(width)) + ')')}) is null"
     beyond = " or ".join(f"({_trim(f'c{i}')}) is not null"
                          for i in range(last + 1, width)) or "false"
-    select = ["_f", "_row", "$today::DATE as _today"]
-    # Expressions over the value as read (c<n>), each naming it few times: DuckDB inlines them.
-    # A value with spaces around it misses the date fast path and is read by normalise.py.
+    # Expressions over the value as read (c<n>): t<i> trimmed text (ids made canonical), ts<i>
+    # a date column's value on the SQL fast path. They are computed as the files are read, on
+    # every core, and kept in the temp table, so the two passes below only read them. A value
+    # with spaces around it misses the date fast path and is read by normalise.py.
+    computed: dict[str, str] = {}  # name -> expression
     for i, (column, meta) in enumerate(plan.items()):
         c = cols.get(column)
         if c is None:
-            select.append(f"null::VARCHAR as t{i}")
+            computed[f"t{i}"] = "null::VARCHAR"
         else:
-            select.append(f"{_id(c) if meta['kind'] == 'id' else _trim(c)} as t{i}")
+            computed[f"t{i}"] = _id(c) if meta["kind"] == "id" else _trim(c)
         if meta["kind"] in ("date", "datetime"):
             shapes = _DATETIME_SHAPES if meta["kind"] == "datetime" else _DATE_SHAPES
-            select.append(f"{_fast_ts(c, shapes) if c else 'null::TIMESTAMP'} as ts{i}")
+            computed[f"ts{i}"] = _fast_ts(c, shapes) if c else "null::TIMESTAMP"
     reader = (f"read_csv($paths, header = false, skip = 1, all_varchar = true, delim = $delim, "
               f"quote = '\"', escape = '\"', columns = {csv_columns}, strict_mode = true, "
               f"auto_detect = false, filename = '_path')")
@@ -408,9 +408,10 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
         con.execute(f"create temp table {paths} as select * from _fastcsv_paths")
     finally:
         con.unregister("_fastcsv_paths")
-    used = sorted(set(cols.values()) | {f"c{i}" for i in range(last + 1, width)}, key=_number)
-    con.execute(f"create temp table {source} as select _path, ({blank}) as _blank"
-                f"{''.join(', ' + c for c in used)} from {reader}",
+    past_header = [f"c{i}" for i in range(last + 1, width)]
+    con.execute(f"create temp table {source} as select _path, ({blank}) as _blank, "
+                f"{', '.join([f'{e} as {n}' for n, e in computed.items()] + past_header)} "
+                f"from {reader}",
                 {"paths": [str(r.path) for r in files], "delim": layout.delimiter})
     first = f"{name}_first"
     con.execute(
@@ -425,8 +426,9 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
     if refused:
         return None, refused
     rows_read = {f: int(r) for f, _lo, _hi, _n, r, _b in per_file}
-    base = (f"select {', '.join(select)} from (select s.*, f._f, s.rowid - f._o0 + 2 as _row "
-            f"from {source} s join {first} f using (_path) where not s._blank)")
+    base = (f"select f._f, s.rowid - f._o0 + 2 as _row, $today::DATE as _today, "
+            f"{', '.join(f's.{n}' for n in computed)} from {source} s join {first} f using (_path) "
+            f"where not s._blank")
     params = {"today": dt.date.today()}
 
     # Pass 1: the distinct values normalise.py must read (codes, odd date spellings).

@@ -277,8 +277,16 @@ def _cell_text(value) -> str:
     if kind is dt.datetime:
         return str(value)
     if kind is dt.date:
-        return str(dt.datetime(value.year, value.month, value.day))
+        return _date_text(value)
     raise OddCell(kind.__name__)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _date_text(value: dt.date) -> str:
+    # Annex A lists repeat their dates (a month's contacts share ~30), and building a datetime to
+    # print it is the costliest cell of a sheet. Only dates come here: a date never equals a
+    # datetime, so they cannot share an entry.
+    return str(dt.datetime(value.year, value.month, value.day))
 
 
 def sheet_values(book, path: Path, source_file: str, sheet: str) -> list[list]:
