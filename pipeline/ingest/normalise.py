@@ -211,6 +211,7 @@ def yes_no(s: pd.Series) -> pd.Series:
     return out.fillna(raw)
 
 
+@_by_unique
 def integers(s: pd.Series) -> pd.Series:
     """Whole numbers: '3', '3.0', ' 3 ' -> '3'."""
     out = text(s).str.replace(r"\.0+$", "", regex=True)

@@ -116,7 +116,12 @@ def _read_in_worker(path: Path, source_file: str) -> list[ReadTable] | _Failure:
 # about a second, and on the 2-core demo machine 2 workers were slower than 1 for the demo's 36
 # workbooks (5.2 s against 3.9-4.6 s); a national set has hundreds of megabytes of them.
 POOL_MIN_BYTES = 64 << 20
-AHEAD_PER_WORKER = 8  # workbooks in flight per worker: bounds the memory of results not yet taken
+# Workbooks in flight (being read, or read and not yet taken), by their files' bytes: bounds the
+# memory of results waiting (about 2-3 times the file's size each). It is large enough for the
+# readers to work through a group of councils' workbooks while DuckDB checks that group's CSVs:
+# with 8 a worker they stopped after a few and the ingest then waited for them.
+AHEAD_BYTES = 64 << 20
+AHEAD_MIN_PER_WORKER = 2
 
 
 def _workers(book_bytes: int = 0) -> int:
@@ -134,14 +139,16 @@ class Reader:
 
     Workbooks are read ahead by worker processes (when _workers says so) from the moment the Reader
     is made, so that the caller can do other work meanwhile (the DuckDB checks of the CSVs); at
-    most AHEAD_PER_WORKER per worker are in flight, so results wait in memory a few at a time.
+    most AHEAD_BYTES of workbooks are in flight, so results wait in memory a bounded few.
     """
 
     def __init__(self, files: list[discover.RawFile]) -> None:
         self.files = files
         self.books = [i for i, f in enumerate(files)
                       if f.path.suffix.lower() in discover.EXCEL_SUFFIXES]
-        workers = _workers(sum(files[i].path.stat().st_size for i in self.books))
+        self.sizes = {i: files[i].path.stat().st_size for i in self.books}
+        self.ahead_bytes = 0  # of the workbooks in self.futures
+        workers = _workers(sum(self.sizes.values()))
         self.pool = None
         self.broken: tuple = ()  # the pool's "a worker died" error, once there is a pool
         self.futures: dict = {}
@@ -170,13 +177,13 @@ class Reader:
                                             initializer=startup.exit_with,
                                             initargs=(os.getpid(),))
             self.broken = BrokenProcessPool
-            self.ahead = AHEAD_PER_WORKER * workers
+            self.min_ahead = AHEAD_MIN_PER_WORKER * workers
             log.debug("reading %d workbooks in %d processes", len(self.books), workers)
             self._top_up()
 
     def _top_up(self) -> None:
         while (self.pool is not None and self.next_book < len(self.books)
-               and len(self.futures) < self.ahead):
+               and (len(self.futures) < self.min_ahead or self.ahead_bytes < AHEAD_BYTES)):
             i = self.books[self.next_book]
             try:
                 self.futures[i] = self.pool.submit(_read_in_worker, self.files[i].path,
@@ -184,6 +191,7 @@ class Reader:
             except self.broken:
                 self.close()  # the rest are read here
                 return
+            self.ahead_bytes += self.sizes[i]
             self.next_book += 1
 
     def skip(self, files: list[discover.RawFile]) -> None:
@@ -199,6 +207,7 @@ class Reader:
                 if future is None:
                     result = _read_in_worker(f.path, f.source_file)
                 else:
+                    self.ahead_bytes -= self.sizes[i]
                     self._top_up()
                     try:
                         result = future.result()
