@@ -152,9 +152,9 @@ def unmatched_merlin_ids(con: duckdb.DuckDBPyConnection, sha256s: list[str],
     notification of their council.
 
     Checked only for councils with a MERLIN log loaded: without one every id would be flagged.
-    The councils narrow the scan: rows are stored council by council, so DuckDB skips the other
-    councils' row groups (nationally, each group of councils would otherwise scan every contact
-    loaded before it). Columns: file_sha256, row, value; ordered by file and row.
+    The councils narrow the look-up to this group's contacts and notifications (nationally, each
+    group of councils would otherwise look at every council loaded before it). Columns:
+    file_sha256, row, value; ordered by file and row.
     """
     return con.execute(
         """
