@@ -305,3 +305,20 @@ def test_whitespace_only_rows_are_blank_on_both_paths(tmp_path, monkeypatch):
     assert fast_path == {**pandas_path, "fast": True}
     [entry] = fast_path["files"]
     assert (entry["rows_read"], entry["rows_loaded"], entry["rows_rejected"]) == (3, 2, 1)
+
+
+def test_no_fast_path_without_insertion_order(tmp_path, monkeypatch):
+    """Row numbers come from the order DuckDB keeps: on a connection set not to keep it, the CSVs
+    go to the pandas path, with the same results."""
+    (tmp_path / "mash_2013-01-31.csv").write_text(csv_text(MASH_COLS, MASH_ROWS))
+    monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, "0")
+    con = connect()
+    con.execute("set preserve_insertion_order = false")
+    files = discover.find_files(tmp_path, "311")
+    fast, rest = fastcsv.prepare_files(con, files)
+    assert (fast, [f.path for f in rest]) == ([], [f.path for f in files])
+    con.execute("set preserve_insertion_order = true")
+    fast, rest = fastcsv.prepare_files(con, files)
+    assert len(fast) == 1 and rest == []
+    fastcsv.discard(con, fast)
+    con.close()

@@ -296,6 +296,8 @@ def _prepare_group(con: duckdb.DuckDBPyConnection, layout: _Layout,
     name = f"_fastcsv_{next(_counter)}"
     try:
         group, refused = _check_group(con, layout, files, name)
+    except duckdb.ResourceInUseException:
+        raise  # this code's own misuse of the connection, not the files: say so
     except duckdb.Error as exc:
         # A row DuckDB's strict reader refuses (too many or too few fields, a stray quote...) in
         # some file: halve the group until that file stands alone; the pandas path then reads it
@@ -401,6 +403,9 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
     # order, each file's rows in order), so the temp table's rowid numbers them; `with
     # ordinality` would say the same but makes the read single-threaded (half the speed). Each
     # file's rows are numbered from its first rowid (checked below to be one unbroken run).
+    [(ordered,)] = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+    if not ordered:
+        raise _Fallback  # a connection set not to keep the order: row numbers would be wrong
     source, paths = f"{name}_src", f"{name}_paths"
     con.register("_fastcsv_paths", pa.table({"_path": [str(r.path) for r in files],
                                              "_f": list(range(len(files)))}))
