@@ -58,12 +58,10 @@ def csv_copy(files: list[Path], db: Path) -> tuple[float, int, int]:
     began = time.perf_counter()
     rows = 0
     for n, (layout, paths) in enumerate(layouts.items()):
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width)) + "}"
-        con.execute(
-            f"create table copy_{n} as select * from read_csv($paths, header = false, skip = 1, "
-            f"all_varchar = true, delim = $delim, quote = '\"', escape = '\"', "
-            f"columns = {columns}, strict_mode = false, auto_detect = false, filename = '_path')",
-            {"paths": paths, "delim": layout.delimiter})
+        # The pipeline's own read, not strict: a floor should not stop at a row DuckDB refuses.
+        con.execute(f"create table copy_{n} as select * from "
+                    f"{fastcsv.read_csv_sql(layout, strict=False)}",
+                    {"paths": paths, "delim": layout.delimiter})
         rows += con.execute(f"select count(*) from copy_{n}").fetchone()[0]
     con.execute("checkpoint")
     seconds = time.perf_counter() - began
@@ -74,7 +72,6 @@ def csv_copy(files: list[Path], db: Path) -> tuple[float, int, int]:
 def _parse(path: str) -> int:
     """Parse the workbook's Annex A lists the pipeline loads; their rows with a value below the
     header (found as the pipeline finds it, in the first rows only)."""
-    import pandas as pd
     from python_calamine import CalamineWorkbook
 
     from pipeline.ingest import discover, read, schemas
@@ -86,8 +83,7 @@ def _parse(path: str) -> int:
         if forced is None:
             continue
         values = book.get_sheet_by_name(sheet).to_python()
-        head = pd.DataFrame([read.texts(r) for r in values[:read.HEADER_SEARCH_ROWS]], dtype=object)
-        _extract, pos, _why = read.find_header(head, forced)
+        _extract, pos, _why = read.find_sheet_header(values, forced)
         if pos is not None:
             rows += sum(any(v not in ("", None) for v in row) for row in values[pos + 1:])
     return rows

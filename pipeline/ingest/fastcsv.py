@@ -365,6 +365,15 @@ def _fast_ts(t: str, shapes: list[tuple[str, str]]) -> str:
     return f"(case {' '.join(cases)} end)"
 
 
+def read_csv_sql(layout: _Layout, strict: bool = True) -> str:
+    """DuckDB's read of a layout's files, bound to $paths and $delim: every field as text c<i>,
+    the header line skipped, the file's path as _path."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width)) + "}"
+    return (f"read_csv($paths, header = false, skip = 1, all_varchar = true, delim = $delim, "
+            f"quote = '\"', escape = '\"', columns = {columns}, "
+            f"strict_mode = {str(strict).lower()}, auto_detect = false, filename = '_path')")
+
+
 def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
                  ) -> tuple[FastGroup | None, set[int]]:
     """One read of the files into a temp table, then two passes over it: (1) the distinct values
@@ -375,7 +384,6 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
     extract, width, last = layout.extract, layout.width, layout.last_named
     plan = _plan(extract)
     cols = {c: f"c{i}" for c, i in layout.wanted}
-    csv_columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
     # A row is blank when every field is empty or whitespace: when all of them joined are (one
     # trim instead of one a field, which DuckDB evaluates for every row).
     blank = f"({_trim('concat(' + ', '.join(f'c{i}' for i in range(width)) + ')')}) is null"
@@ -395,9 +403,7 @@ def _check_group(con, layout: _Layout, files: list[discover.RawFile], name: str
         if meta["kind"] in ("date", "datetime"):
             shapes = _DATETIME_SHAPES if meta["kind"] == "datetime" else _DATE_SHAPES
             computed[f"ts{i}"] = _fast_ts(c, shapes) if c else "null::TIMESTAMP"
-    reader = (f"read_csv($paths, header = false, skip = 1, all_varchar = true, delim = $delim, "
-              f"quote = '\"', escape = '\"', columns = {csv_columns}, strict_mode = true, "
-              f"auto_detect = false, filename = '_path')")
+    reader = read_csv_sql(layout)
     # The read, in parallel: the columns used, kept as text. A CREATE TABLE AS of a single table
     # function keeps the rows in the order read (DuckDB's order preservation: files in list
     # order, each file's rows in order), so the temp table's rowid numbers them; `with

@@ -64,9 +64,7 @@ def read_workbook(path: Path, source_file: str) -> list[ReadTable]:
 def _sheet_table(values: list[list], source_file: str, sheet: str, number: int | None,
                  forced: str | None) -> ReadTable:
     """A sheet's table: its header found in its first rows, then its rows cut out as text."""
-    head = pd.DataFrame([read.texts(row) for row in values[:read.HEADER_SEARCH_ROWS]],
-                        dtype=object)
-    extract, pos, reason = read.find_header(head, forced)
+    extract, pos, reason = read.find_sheet_header(values, forced)
     if extract is None:
         if number is None:
             reason = f"sheet not used ({reason})"

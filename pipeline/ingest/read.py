@@ -235,6 +235,13 @@ def texts(cells) -> list[str]:
     return [v if v.__class__ is str and v not in _NA_TEXT else _cell_text(v) for v in cells]
 
 
+def find_sheet_header(values: list[list], forced: str | None = None
+                      ) -> tuple[str | None, int | None, str]:
+    """find_header for a sheet as calamine's rows of cell values: its first rows as text."""
+    head = pd.DataFrame([texts(row) for row in values[:HEADER_SEARCH_ROWS]], dtype=object)
+    return find_header(head, forced)
+
+
 def table_from_values(values: list[list], table: Table) -> pd.DataFrame:
     """table_from_grid for a sheet as calamine's rows of cell values (sheet_values), as text the
     way read_excel(header=None, dtype=str).fillna("") spells it; only the model's columns are
