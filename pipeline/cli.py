@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end", default="2014-03", help="last month, YYYY-MM")
     gen.add_argument("--annex-a-every-months", type=int, default=1,
                      help="write an Annex A workbook every N months (default 1)")
+    gen.add_argument("--contacts-factor", type=float, default=1.0,
+                     help="N times the contacts below the referral threshold, for scale tests "
+                          "(default 1)")
     gen.add_argument("--workers", type=int, help="processes to write councils with (default: cores)")
     gen.add_argument("-q", "--quiet", action="store_true")
     gen.add_argument("--debug", action="store_true")
@@ -114,7 +117,8 @@ def cmd_generate(args) -> int:
     summary = generate(
         Path(args.raw), Path(args.reference) if args.reference else None,
         councils=args.councils, la_code=str(args.la).zfill(3), seed=args.seed, start=args.start,
-        end=args.end, annex_a_every_months=args.annex_a_every_months, workers=args.workers)
+        end=args.end, annex_a_every_months=args.annex_a_every_months,
+        contacts_factor=args.contacts_factor, workers=args.workers)
     print(f"lscb: synthetic data written to {args.raw}"
           + (f" and synthetic reference files to {args.reference}" if args.reference else ""))
     for key, value in summary.items():

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from pipeline.generate import generate
+from pipeline.generate.council import DEMO, simulate, with_more_contacts
 from pipeline.generate.reference import council_codes
 
 YEAR_START, YEAR_END = pd.Timestamp("2012-04-01"), pd.Timestamp("2013-03-31")
@@ -351,3 +352,28 @@ def test_list1_filled_in_every_demo_workbook_and_the_latest_elsewhere(tmp_path):
         assert {k for k, n in rows.items() if n > 0} == filled, (code, rows)
         # Lists 3 and 7 are in every workbook.
         assert all(len(_sheet(p, 3)) > 0 for p in books)
+
+
+def test_more_contacts_for_scale_tests_leave_referrals_alone():
+    # The demo's 22% of contacts become referrals; 5x the contacts leaves 4.4% (22 / 5) doing so.
+    more = with_more_contacts(DEMO, 5)
+    assert more.not_meeting_threshold == pytest.approx(1 - 0.22 / 5)
+    base = simulate(DEMO, "2013-04", "2014-03", seed=[1, 2])
+    five = simulate(more, "2013-04", "2014-03", seed=[1, 2])
+    assert len(five.contacts) == pytest.approx(5 * len(base.contacts), rel=0.01)
+    assert len(five.merlin) == pytest.approx(5 * len(base.merlin), rel=0.01)
+    assert len(five.referrals) == pytest.approx(len(base.referrals), rel=0.01)
+    with pytest.raises(ValueError, match="at least 1"):
+        with_more_contacts(DEMO, 0.5)
+    # 40% of contacts from MERLIN, 6% of them referred: at 10x that is 0.4 * 0.06 / 0.022 = 109% of
+    # the referrals, more than there are.
+    with pytest.raises(ValueError, match="MERLIN alone"):
+        with_more_contacts(DEMO, 10)
+
+
+def test_contacts_factor_reaches_the_files(tmp_path):
+    span = {"councils": 1, "start": "2013-03", "end": "2013-03", "workers": 1}
+    one = generate(tmp_path / "one", **span)
+    three = generate(tmp_path / "three", contacts_factor=3, **span)
+    assert three["rows"]["mash_contacts"] == pytest.approx(3 * one["rows"]["mash_contacts"], rel=0.03)
+    assert three["rows"]["annex_a_referrals"] == pytest.approx(one["rows"]["annex_a_referrals"], rel=0.03)

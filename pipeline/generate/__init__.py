@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline import startup
-from pipeline.generate.council import DEMO, profile_for, simulate
+from pipeline.generate.council import DEMO, profile_for, simulate, with_more_contacts
 from pipeline.generate.extracts import write_council
 from pipeline.generate.reference import council_codes, published_figures, write_reference
 
@@ -32,8 +32,12 @@ __all__ = ["generate"]
 
 def generate(raw_dir: Path, reference_dir: Path | None = None, *, councils: int = 1,
              la_code: str = "311", seed: int = 2013, start: str = "2011-04", end: str = "2014-03",
-             annex_a_every_months: int = 1, workers: int | None = None) -> dict:
+             annex_a_every_months: int = 1, contacts_factor: float = 1.0,
+             workers: int | None = None) -> dict:
     """Write synthetic extracts under `raw_dir` (and reference files under `reference_dir`).
+
+    `contacts_factor` multiplies every council's contacts (and MERLIN notifications) that do not
+    become referrals: a volume for scale tests, with referrals, plans and episodes unchanged.
 
     Same arguments, same bytes, whatever `workers` (processes; default: the number of CPUs, 1 for
     none). Returns a summary: councils, files written, rows per extract.
@@ -50,7 +54,7 @@ def generate(raw_dir: Path, reference_dir: Path | None = None, *, councils: int 
     chosen = codes[:councils]
     sizes = np.random.default_rng([seed, 0]).spawn(len(codes))
     tasks = [(code, sizes[i], raw_dir if councils == 1 else raw_dir / code, start, end, seed,
-              annex_a_every_months) for i, code in enumerate(chosen)]
+              annex_a_every_months, contacts_factor) for i, code in enumerate(chosen)]
     summary = {"councils": [], "files": 0, "rows": {}}
     truths = {}
     # Results come back in council order. forkserver, not fork: a caller with threads (DuckDB's, a
@@ -85,8 +89,10 @@ def generate(raw_dir: Path, reference_dir: Path | None = None, *, councils: int 
 
 def _council(task, map_workbooks=map):
     """Simulate and write one council; return its code, profile, published figures and summary."""
-    code, rng, folder, start, end, seed, every = task
+    code, rng, folder, start, end, seed, every, contacts_factor = task
     profile = DEMO if code == DEMO.la_code else profile_for(code, rng)
+    if contacts_factor != 1:
+        profile = with_more_contacts(profile, contacts_factor)
     council = simulate(profile, start, end, seed=[seed, int(code)])
     # The demo council fills Annex A List 1 in every workbook; the others in their latest only.
     written = write_council(council, folder, seed=seed * 1000 + int(code),

@@ -522,6 +522,21 @@ def _children(c: Council, rng: np.random.Generator) -> None:
     }).drop_duplicates("child_id").set_index("child_id")
 
 
+def with_more_contacts(profile: Profile, factor: float) -> Profile:
+    """The profile with `factor` times as many contacts (MASH and MERLIN), the extra ones all below
+    the referral threshold: referrals, plans and episodes are unchanged. For scale tests."""
+    if factor < 1:
+        raise ValueError("the contacts factor must be at least 1")
+    more = replace(profile, not_meeting_threshold=1 - (1 - profile.not_meeting_threshold) / factor)
+    # MERLIN's own referrals must leave some for the other contacts to carry (_front_door).
+    merlin_referral_share = (more.merlin_share * more.merlin_conversion
+                             / (1 - more.not_meeting_threshold))
+    if merlin_referral_share >= 1:
+        raise ValueError(f"council {profile.la_code}: {factor}x contacts would make MERLIN alone "
+                         "give more referrals than the council has")
+    return more
+
+
 def profile_for(la_code: str, rng: np.random.Generator, population: int | None = None) -> Profile:
     """A plausible profile for another council: England-like rates with local variation."""
     if la_code == DEMO.la_code and population is None:
