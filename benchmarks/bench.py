@@ -401,12 +401,24 @@ def read_results(path: Path) -> dict | None:
 
 
 def compare(current: list[Row], previous: list[dict], threshold: float = SLOWER_FLAG) -> list[str]:
-    """Lines saying which stages got slower (or faster) than in the previous results."""
+    """Lines saying which stages got slower (or faster) than in the previous results. A scale whose
+    input rows differ from the previous results' (other generator parameters) is not compared."""
+    def size(rows) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        for scale, n in rows:
+            if n:
+                sizes[scale] = max(sizes.get(scale, 0), int(n))
+        return sizes
+
+    now = size((r.scale, r.rows) for r in current)
+    then = size((p["scale"], p.get("rows")) for p in previous)
+    other_data = {s for s in now if s in then and now[s] != then[s]}
+    lines = [f"not compared: {s} has other data ({now[s]:,} input rows, was {then[s]:,})"
+             for s in sorted(other_data)]
     before = {(p["scale"], p["stage"]): p["wall_s"] for p in previous}
-    lines = []
     for r in current:
         old = before.get((r.scale, r.stage))
-        if old is None or old <= 0:
+        if old is None or old <= 0 or r.scale in other_data:
             continue
         ratio = r.wall_s / old
         if ratio >= threshold or ratio <= 1 / threshold:

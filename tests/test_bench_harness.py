@@ -93,6 +93,19 @@ def test_compare_flags_stages_slower_by_a_fifth():
     ]
 
 
+def test_compare_leaves_out_a_scale_measured_on_other_data():
+    previous = [{"scale": "national", "stage": "read", "wall_s": 50.0, "rows": 17_000_000},
+                {"scale": "national", "stage": "nothing new", "wall_s": 20.0, "rows": 0},
+                {"scale": "demo", "stage": "read", "wall_s": 2.0, "rows": 195_000}]
+    current = [bench.Row("national", "read", 140.0, 68_000_000),
+               bench.Row("national", "nothing new", 34.0, 0),
+               bench.Row("demo", "read", 3.0, 195_000)]
+    assert bench.compare(current, previous) == [
+        "not compared: national has other data (68,000,000 input rows, was 17,000,000)",
+        "SLOWER demo / read: 3.00 s, was 2.00 s (1.50x)",
+    ]
+
+
 def test_previous_rows_take_each_stage_from_its_latest_file(tmp_path):
     def write(name, rows):
         (tmp_path / name).write_text(bench.render_results(
