@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.ingest import ingest
+from pipeline.ingest import fastcsv, ingest
 from pipeline.warehouse import connect
 
 PROVENANCE = ["extract_date", "source_file", "source_sheet", "source_row", "file_sha256"]
@@ -152,7 +152,17 @@ def _drops(tmp_path):
     return jan, feb
 
 
-def test_overlapping_drops_equal_loading_each_record_once(tmp_path):
+# The CSVs below are far smaller than fastcsv's threshold: "duckdb" lowers it to 0, so that the
+# same files take DuckDB's path (rows merged from its checked temp tables) instead of pandas'.
+@pytest.fixture
+def csv_path(request, monkeypatch):
+    if request.param == "duckdb":
+        monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, "0")
+    return request.param
+
+
+@pytest.mark.parametrize("csv_path", ["pandas", "duckdb"], indirect=True)
+def test_overlapping_drops_equal_loading_each_record_once(tmp_path, csv_path):
     jan, feb = _drops(tmp_path)
     # One run over both drops.
     both = tmp_path / "both"
@@ -179,7 +189,35 @@ def test_overlapping_drops_equal_loading_each_record_once(tmp_path):
         pd.testing.assert_frame_equal(got, expected)
 
 
-def test_same_extract_date_later_path_wins(tmp_path):
+def test_overlapping_drops_through_both_paths_in_one_run(tmp_path, monkeypatch, caplog):
+    # January's drop has an empty line (pandas counts it as a row, DuckDB would skip it), so it
+    # takes the pandas path and is staged; February's is merged from DuckDB's checked rows. Contact
+    # 2 is in both: February's version must win, over a key repeated across the two paths.
+    monkeypatch.setenv(fastcsv.MIN_BYTES_ENV, "0")
+    jan, feb = _drops(tmp_path)
+    raw = tmp_path / "raw"
+    write(raw / "mash_2024-01-31.csv", jan.replace("\n2,", "\n\n2,"))
+    write(raw / "mash_2024-02-29.csv", feb)
+    con = connect()
+    with caplog.at_level("INFO", logger="lscb"):
+        ingest(con, raw, "311")
+    assert "fastcsv: 1 files checked in DuckDB" in caplog.text
+    got = con.execute("select contact_id, outcome, source_file, source_row from raw.mash_contacts "
+                      "order by contact_id").fetchall()
+    assert got == [("1", None, "mash_2024-01-31.csv", 2),
+                   ("2", "REFERRAL", "mash_2024-02-29.csv", 2),
+                   ("3", None, "mash_2024-02-29.csv", 3)]
+    # A later run with January again (a re-sent drop, renamed): merged into what is stored, it
+    # replaces nothing, as February's version is later.
+    again = tmp_path / "again"
+    write(again / "mash_2024-01-31_resent.csv", jan)
+    ingest(con, again, "311")
+    assert con.execute("select contact_id, outcome from raw.mash_contacts order by 1"
+                       ).fetchall() == [("1", None), ("2", "REFERRAL"), ("3", None)]
+
+
+@pytest.mark.parametrize("csv_path", ["pandas", "duckdb"], indirect=True)
+def test_same_extract_date_later_path_wins(tmp_path, csv_path):
     raw = tmp_path / "raw"
     write(raw / "a" / "mash_2024-02-01.csv", MASH_HEADER + "1,K1,2024-01-05,6,,,,NFA,\n")
     write(raw / "b" / "mash_2024-02-01.csv", MASH_HEADER + "1,K1,2024-01-05,6,,,,REFERRAL,\n")
@@ -189,7 +227,8 @@ def test_same_extract_date_later_path_wins(tmp_path):
         ("REFERRAL", "b/mash_2024-02-01.csv")]
 
 
-def test_older_extract_does_not_replace_newer(tmp_path):
+@pytest.mark.parametrize("csv_path", ["pandas", "duckdb"], indirect=True)
+def test_older_extract_does_not_replace_newer(tmp_path, csv_path):
     con = connect()
     write(tmp_path / "r1" / "mash_2024-03-01.csv", MASH_HEADER + "1,K1,2024-01-05,6,,,,REFERRAL,\n")
     write(tmp_path / "r2" / "mash_2024-02-01.csv", MASH_HEADER + "1,K1,2024-01-05,6,,,,NFA,\n")

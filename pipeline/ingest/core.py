@@ -211,7 +211,7 @@ def _ingest_chunk(con, result: IngestResult, dq_frames: list, files: list,
             _raise_first_rejection(checked)
         loading = time.perf_counter()
         _load_all(con, checked, fast)
-        fast = []  # staged: their temp tables are gone
+        fast = []  # merged: their temp tables are gone
     finally:
         fastcsv.discard(con, fast)
     timing["read"] += loading - began - check_s
@@ -310,10 +310,11 @@ def _load_all(con: duckdb.DuckDBPyConnection, checked: dict, fast: list = ()) ->
             if f"{load.STAGING}{extract}" not in staged:
                 load.begin_staging(con, {extract})
             by_sha = {e["sha256"]: e for e in entries}
-            for group in fast:
-                if group.extract == extract:
-                    fastcsv.stage(con, group, [by_sha[f.raw.sha256] for f in group.files])
-            load.merge(con, extract)
+            groups = [g for g in fast if g.extract == extract]
+            load.merge(con, extract, [fastcsv.loadable(con, g, [by_sha[f.raw.sha256]
+                                                               for f in g.files])
+                                      for g in groups])
+            fastcsv.discard(con, groups)
         if "mash_contacts" in checked:
             _with_merlin_warnings(con, *checked["mash_contacts"])
         all_entries = [e for _d, entries in checked.values() for e in entries]

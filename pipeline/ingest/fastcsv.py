@@ -4,8 +4,7 @@ The pandas path (read.py -> quality.py -> load.py) holds every row of a file in 
 objects and pays ~10 ms of fixed cost a file. Here DuckDB's own CSV reader reads all the files of
 one layout (same extract, delimiter and columns: a council's monthly drops, or every council's) in
 one read, the normalisation of normalise.py and the checks of the pandera model run as SQL over
-DuckDB's columns, and the checked rows go from a temp table into the staging table that load.merge
-merges. Each row carries its file's position `_f` in the group, so row numbers, within-file
+DuckDB's columns, and load.merge merges the checked rows from their temp table (`loadable`). Each row carries its file's position `_f` in the group, so row numbers, within-file
 duplicates, extract dates and the accounting stay per file. Only the distinct values of code
 columns and the data-quality rows pass through Python; the rows stay in DuckDB, whose memory is
 bounded by its memory_limit (temp tables spill to disk).
@@ -647,30 +646,35 @@ def _extract_dates(con, rows: str, dups: str, files: list[discover.RawFile],
     return found
 
 
-def stage(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dict]) -> None:
-    """Append a group's loadable rows to its extract's staging table (load.begin_staging), cast
-    as load.py casts, with each file's provenance (entries, in the order of group.files); drop
-    the group's temp tables."""
+def loadable(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dict]) -> str:
+    """A query of a group's loadable rows shaped as raw.<extract>: cast as load.py casts, with each
+    file's provenance (entries, in the order of group.files), kept in a temp table of the group.
+    load.merge reads the rows from the group's tables where they are (no copy into the staging
+    table); discard() drops the tables once merged."""
     plan = schemas.columns(group.extract)
-    kinds = [meta["kind"] for meta in plan.values()]
-    # Date columns come typed from the checks already.
-    casts = [f"r.v{i}" if kind in ("date", "datetime") else load.cast(f"r.v{i}", kind)
-             for i, kind in enumerate(kinds)]
+    casts = []
+    for i, (column, meta) in enumerate(plan.items()):
+        # Date columns come typed from the checks already.
+        typed = meta["kind"] in ("date", "datetime")
+        casts.append(f'{f"r.v{i}" if typed else load.cast(f"r.v{i}", meta["kind"])} as "{column}"')
     rows, dups = group.tables[1], group.tables[2]
+    provenance = f"{rows}_provenance"
     con.register("_fastcsv_provenance", load.provenance(entries))  # _part = the file's _f
     try:
-        con.execute(
-            f"insert into {load.STAGING}{group.extract} select {', '.join(casts)}, "
-            f"{load.PROVENANCE_SELECT}, r._row::INTEGER, p.sha256::VARCHAR from {rows} r "
-            f"join _fastcsv_provenance p on p._part = r._f where not r._reject and not exists "
-            f"(select 1 from {dups} d where d._f = r._f and d._row = r._row)")
+        con.execute(f"create or replace temp table {provenance} as "
+                    "select * from _fastcsv_provenance")
     finally:
         con.unregister("_fastcsv_provenance")
-    _drop(con, *group.tables)
+    group.tables.append(provenance)
+    return (f"select {', '.join(casts)}, {load.PROVENANCE_SELECT}, "
+            f"r._row::INTEGER as source_row, p.sha256::VARCHAR as file_sha256 "
+            f"from {rows} r join {provenance} p on p._part = r._f "
+            f"where not r._reject and not exists "
+            f"(select 1 from {dups} d where d._f = r._f and d._row = r._row)")
 
 
 def discard(con: duckdb.DuckDBPyConnection, groups: list[FastGroup]) -> None:
-    """Drop the temp tables of groups not staged (the ingest stopped)."""
+    """Drop the temp tables of groups: merged, or not (the ingest stopped)."""
     for g in groups:
         _drop(con, *g.tables)
 

@@ -74,8 +74,8 @@ def provenance(entries: list[dict]) -> pd.DataFrame:
 
 
 # The provenance columns of a staged row, from provenance() joined as p (then the row number).
-PROVENANCE_SELECT = ("p.la_code::VARCHAR, p.extract_date::DATE, p.source_file::VARCHAR, "
-                     "p.sheet::VARCHAR")
+PROVENANCE_SELECT = ("p.la_code::VARCHAR as la_code, p.extract_date::DATE as extract_date, "
+                     "p.source_file::VARCHAR as source_file, p.sheet::VARCHAR as source_sheet")
 
 
 def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame,
@@ -106,8 +106,10 @@ def begin_staging(con: duckdb.DuckDBPyConnection, extracts: set[str]) -> None:
                     f"select * from raw.{extract} limit 0")
 
 
-def merge(con: duckdb.DuckDBPyConnection, extract: str) -> None:
-    """Merge the staged rows into raw.<extract>: one row per key, the latest extract's version.
+def merge(con: duckdb.DuckDBPyConnection, extract: str, more: list[str] = ()) -> None:
+    """Merge the staged rows, and the rows of the queries `more` (shaped as raw.<extract>, as
+    fastcsv.loadable gives them: read where they are, not copied into the staging table first),
+    into raw.<extract>: one row per key, the latest extract's version.
 
     One MERGE statement: among this run's rows each key's latest version (latest extract date, then
     later source file, then later row) is kept; it replaces a stored row with the same key unless
@@ -122,6 +124,10 @@ def merge(con: duckdb.DuckDBPyConnection, extract: str) -> None:
                  f"(b.source_file > a.source_file or (b.source_file = a.source_file "
                  f"and b.source_row >= a.source_row))))")
     staged = f"{STAGING}{extract}"
+    if more:
+        staged = f"{STAGING}all_{extract}"
+        con.execute(f"create or replace temp view {staged} as select * from {STAGING}{extract} "
+                    + " ".join(f"union all {query}" for query in more))
     latest_only = (f"select * from {staged} qualify row_number() over "
                    f"(partition by {partition} order by {latest}) = 1")
     if con.execute(f"select not exists (select 1 from raw.{extract} where la_code in "
@@ -134,16 +140,18 @@ def merge(con: duckdb.DuckDBPyConnection, extract: str) -> None:
                                f"{distinct_keys} from {staged})) from {staged}").fetchone()[0]
         con.execute(f"insert into raw.{extract} "
                     f"{latest_only if repeated else f'select * from {staged}'}")
-        con.execute(f"drop table {staged}")
-        return
-    con.execute(
-        f"merge into raw.{extract} a "
-        f"using ({latest_only}) b "
-        f"on {same_key} "
-        f"when matched and {not_older} then update set * "
-        f"when not matched then insert *"
-    )
-    con.execute(f"drop table {staged}")
+    else:
+        con.execute(
+            f"merge into raw.{extract} a "
+            f"using ({latest_only}) b "
+            f"on {same_key} "
+            f"when matched and {not_older} then update set * "
+            f"when not matched then insert *"
+        )
+    # (On an error the caller rolls back, and the ingest drops what is left.)
+    if more:
+        con.execute(f"drop view {staged}")
+    con.execute(f"drop table {STAGING}{extract}")
 
 
 def unmatched_merlin_ids(con: duckdb.DuckDBPyConnection, sha256s: list[str],
