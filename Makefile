@@ -42,7 +42,7 @@ test-fast: install ## Run the tests except the slow end-to-end ones
 bench: install ## Measure speed and memory (demo council, 10 years, the liiatools peer); prints a table
 	$(BIN)/python benchmarks/bench.py --scale demo --scale decade --scale peer
 
-bench-national: install ## The national-scale set (150 councils over 5 years: ~3.5 min to generate, ~5 to measure)
+bench-national: install ## The national-scale set (150 councils over 5 years, 69 M rows: ~9 min to generate, ~11 to measure)
 	$(BIN)/python benchmarks/bench.py --scale national
 
 bench-floor: install ## What this machine allows on the national set with no checks at all (a floor)
