@@ -4,10 +4,11 @@ The pandas path (read.py -> quality.py -> load.py) holds every row of a file in 
 objects and pays ~10 ms of fixed cost a file. Here DuckDB's own CSV reader reads all the files of
 one layout (same extract, delimiter and columns: a council's monthly drops, or every council's) in
 one read, the normalisation of normalise.py and the checks of the pandera model run as SQL over
-DuckDB's columns, and load.merge merges the checked rows from their temp table (`loadable`). Each row carries its file's position `_f` in the group, so row numbers, within-file
-duplicates, extract dates and the accounting stay per file. Only the distinct values of code
-columns and the data-quality rows pass through Python; the rows stay in DuckDB, whose memory is
-bounded by its memory_limit (temp tables spill to disk).
+DuckDB's columns, and load.merge merges the checked rows from their temp table (`loadable`). Each
+row carries its file's position `_f` in the group, so row numbers, within-file duplicates, extract
+dates and the accounting stay per file. Only the distinct values of code columns and the
+data-quality rows pass through Python; the rows stay in DuckDB, whose memory is bounded by its
+memory_limit (temp tables spill to disk).
 
 The pandas code stays the one definition of the rules:
 

@@ -8,6 +8,7 @@ drops in any order, therefore gives the same table contents.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 import numpy as np
@@ -106,7 +107,7 @@ def begin_staging(con: duckdb.DuckDBPyConnection, extracts: set[str]) -> None:
                     f"select * from raw.{extract} limit 0")
 
 
-def merge(con: duckdb.DuckDBPyConnection, extract: str, more: list[str] = ()) -> None:
+def merge(con: duckdb.DuckDBPyConnection, extract: str, more: Sequence[str] = ()) -> None:
     """Merge the staged rows, and the rows of the queries `more` (shaped as raw.<extract>, as
     fastcsv.loadable gives them: read where they are, not copied into the staging table first),
     into raw.<extract>: one row per key, the latest extract's version.
