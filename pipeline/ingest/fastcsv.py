@@ -667,8 +667,7 @@ def loadable(con: duckdb.DuckDBPyConnection, group: FastGroup, entries: list[dic
     finally:
         con.unregister("_fastcsv_provenance")
     group.tables.append(provenance)
-    return (f"select {', '.join(casts)}, {load.PROVENANCE_SELECT}, "
-            f"r._row::INTEGER as source_row, p.sha256::VARCHAR as file_sha256 "
+    return (f"select {', '.join(casts)}, {load.provenance_select('r._row')} "
             f"from {rows} r join {provenance} p on p._part = r._f "
             f"where not r._reject and not exists "
             f"(select 1 from {dups} d where d._f = r._f and d._row = r._row)")

@@ -74,9 +74,12 @@ def provenance(entries: list[dict]) -> pd.DataFrame:
     })
 
 
-# The provenance columns of a staged row, from provenance() joined as p (then the row number).
-PROVENANCE_SELECT = ("p.la_code::VARCHAR as la_code, p.extract_date::DATE as extract_date, "
-                     "p.source_file::VARCHAR as source_file, p.sheet::VARCHAR as source_sheet")
+def provenance_select(row: str) -> str:
+    """The provenance columns of a raw row, in raw.<extract>'s order, from provenance() joined as p
+    and the analyst's row number `row`."""
+    return ("p.la_code::VARCHAR as la_code, p.extract_date::DATE as extract_date, "
+            "p.source_file::VARCHAR as source_file, p.sheet::VARCHAR as source_sheet, "
+            f"{row}::INTEGER as source_row, p.sha256::VARCHAR as file_sha256")
 
 
 def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame,
@@ -92,8 +95,8 @@ def stage_parts(con: duckdb.DuckDBPyConnection, extract: str, rows: pd.DataFrame
     con.register("_ingest_parts", provenance(entries))
     try:
         con.execute(
-            f"insert into {STAGING}{extract} select {_select_list(extract)}, {PROVENANCE_SELECT}, "
-            "b._row::INTEGER, p.sha256::VARCHAR "
+            f"insert into {STAGING}{extract} select {_select_list(extract)}, "
+            f"{provenance_select('b._row')} "
             "from _ingest_batch b join _ingest_parts p using (_part)"
         )
     finally:
