@@ -288,6 +288,19 @@ def test_empty_line_check(tmp_path, monkeypatch, data, empty, chunk):
     path = tmp_path / "x.csv"
     path.write_bytes(data)
     assert fastcsv._has_empty_line(path) is empty
+    assert fastcsv._empty_line_in(data) is empty  # the same check over a small file in memory
+
+
+@pytest.mark.parametrize("data, head", [
+    (b"id,name\n1,a\n", "id,name\n1,a\n"),  # ASCII: not decoded whole
+    ("\ufeffid,name\n1,café\n".encode(), "id,name\n1,café\n"),  # UTF-8, BOM dropped
+    ("id,name\n1,café\n".encode("cp1252"), None),  # not UTF-8
+    (b"id,name\n1,a\x00\n", None),
+])
+def test_plain_head(tmp_path, data, head):
+    path = tmp_path / "x.csv"
+    path.write_bytes(data)
+    assert fastcsv._plain_head(path) == head
 
 
 def test_whitespace_only_rows_are_blank_on_both_paths(tmp_path, monkeypatch):

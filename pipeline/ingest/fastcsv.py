@@ -214,20 +214,30 @@ def _plain_head(path: Path) -> str | None:
     data = path.read_bytes()
     if data.startswith(read.UTF16_BOMS) or b"\x00" in data or _empty_line_in(data):
         return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+    # Most extracts are ASCII: UTF-8 already, a byte a character, so no need to decode them whole.
+    text: str | bytes = data
+    if not data.isascii():
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+    newline = "\n" if isinstance(text, str) else b"\n"
+    if len(text) > read.MAX_LINE_CHARS and max(map(len, text.split(newline))) > read.MAX_LINE_CHARS:
         return None
-    if len(text) > read.MAX_LINE_CHARS and max(map(len, text.split("\n"))) > read.MAX_LINE_CHARS:
-        return None
-    return text[:65536]
+    head = text[:65536]
+    return head if isinstance(head, str) else head.decode("ascii")
 
 
 def _empty_line_in(data: bytes) -> bool:
     """_has_empty_line over bytes in memory (an empty first line counts; no copy of the data, and
     the carriage returns are counted only when there is one)."""
-    return (data.startswith((b"\n", b"\r\n")) or b"\n\n" in data or b"\n\r\n" in data
+    # One regex pass finds both "\n\n" and "\n\r\n": three times faster than two `in` tests,
+    # which crawl through text where every other line ends in "\n" (7 s over a national set).
+    return (data.startswith((b"\n", b"\r\n")) or _EMPTY_LINE.search(data) is not None
             or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")))
+
+
+_EMPTY_LINE = re.compile(rb"\n\r?\n")
 
 
 def _header_by_pandas(raw: discover.RawFile) -> tuple[list, int] | None:

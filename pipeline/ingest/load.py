@@ -132,19 +132,24 @@ def merge(con: duckdb.DuckDBPyConnection, extract: str, more: Sequence[str] = ()
         staged = f"{STAGING}all_{extract}"
         con.execute(f"create or replace temp view {staged} as select * from {STAGING}{extract} "
                     + " ".join(f"union all {query}" for query in more))
-    latest_only = (f"select * from {staged} qualify row_number() over "
-                   f"(partition by {partition} order by {latest}) = 1")
+    latest_first = f"row_number() over (partition by {partition} order by {latest})"
+    councils = [c for (c,) in con.execute(f"select distinct la_code from {staged}").fetchall()]
     if con.execute(f"select not exists (select 1 from raw.{extract} where la_code in "
-                   f"(select distinct la_code from {staged}))").fetchone()[0]:
+                   "(select unnest($c::VARCHAR[])))", {"c": councils}).fetchone()[0]:
         # Nothing stored for these councils (a first run, a rebuild): nothing to merge with, and
-        # an insert is several times faster than a MERGE over millions of rows; when no key is
-        # staged twice (files that do not overlap), without the window that picks the latest.
-        distinct_keys = ", ".join(f'"{k}"' for k in keys)
-        repeated = con.execute(f"select count(*) > (select count(*) from (select distinct "
-                               f"{distinct_keys} from {staged})) from {staged}").fetchone()[0]
-        con.execute(f"insert into raw.{extract} "
-                    f"{latest_only if repeated else f'select * from {staged}'}")
+        # an insert is several times faster than a MERGE over millions of rows. The rows of these
+        # councils are then this run's: a key among them twice (overlapping drops) keeps only its
+        # latest version. Looked for in the stored keys, which is cheaper than in the staged rows
+        # (the fast path's are a query over its temp tables).
+        con.execute(f"insert into raw.{extract} select * from {staged}")
+        ours = f"raw.{extract} where la_code in (select unnest($c::VARCHAR[]))"
+        if con.execute(f"select exists (select 1 from {ours} group by {partition} "
+                       "having count(*) > 1)", {"c": councils}).fetchone()[0]:
+            con.execute(f"delete from raw.{extract} where rowid in (select rowid from "
+                        f"(select rowid, {latest_first} as n from {ours}) where n > 1)",
+                        {"c": councils})
     else:
+        latest_only = f"select * from {staged} qualify {latest_first} = 1"
         con.execute(
             f"merge into raw.{extract} a "
             f"using ({latest_only}) b "
