@@ -189,6 +189,24 @@ def test_overlapping_drops_equal_loading_each_record_once(tmp_path, csv_path):
         pd.testing.assert_frame_equal(got, expected)
 
 
+@pytest.mark.parametrize("csv_path", ["pandas", "duckdb"], indirect=True)
+def test_repeated_key_with_a_missing_part_keeps_the_latest_version(tmp_path, csv_path, caplog):
+    # Annex A contacts are keyed by child, date and source, and the source may be missing: two
+    # drops of the same contact with no source are one record, whose later version is kept.
+    header = "Child Unique ID,Gender,Ethnicity,Date of Contact,Contact Source\n"
+    raw = tmp_path / "raw"
+    write(raw / "contacts_2024-01-31.csv", header + "1,M,WBRI,05/01/2024,\n2,F,WBRI,06/01/2024,6\n")
+    write(raw / "contacts_2024-02-29.csv", header + "1,F,WBRI,05/01/2024,\n3,M,WBRI,01/02/2024,6\n")
+    con = connect()
+    with caplog.at_level("INFO", logger="lscb"):
+        ingest(con, raw, "311")
+    assert ("fastcsv: 2 files checked in DuckDB" in caplog.text) == (csv_path == "duckdb")
+    assert con.execute("select child_unique_id, gender, contact_source, source_file "
+                       "from raw.annex_a_contacts order by 1").fetchall() == [
+        ("1", "F", None, "contacts_2024-02-29.csv"), ("2", "F", "6", "contacts_2024-01-31.csv"),
+        ("3", "M", "6", "contacts_2024-02-29.csv")]
+
+
 def test_overlapping_drops_through_both_paths_in_one_run(tmp_path, monkeypatch, caplog):
     # January's drop has an empty line (pandas counts it as a row, DuckDB would skip it), so it
     # takes the pandas path and is staged; February's is merged from DuckDB's checked rows. Contact
