@@ -214,18 +214,16 @@ def _plain_head(path: Path) -> str | None:
     data = path.read_bytes()
     if data.startswith(read.UTF16_BOMS) or b"\x00" in data or _empty_line_in(data):
         return None
-    # Most extracts are ASCII: UTF-8 already, a byte a character, so no need to decode them whole.
-    text: str | bytes = data
-    if not data.isascii():
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return None
-    newline = "\n" if isinstance(text, str) else b"\n"
-    if len(text) > read.MAX_LINE_CHARS and max(map(len, text.split(newline))) > read.MAX_LINE_CHARS:
+    # Lines measured in bytes: a non-ASCII line may be sent to pandas a little early, which then
+    # counts its characters exactly.
+    if len(data) > read.MAX_LINE_CHARS and max(map(len, data.split(b"\n"))) > read.MAX_LINE_CHARS:
         return None
-    head = text[:65536]
-    return head if isinstance(head, str) else head.decode("ascii")
+    if data.isascii():  # most extracts: UTF-8 as they are, so only the head is decoded
+        return data[:65536].decode("ascii")
+    try:
+        return data.decode("utf-8-sig")[:65536]
+    except UnicodeDecodeError:
+        return None
 
 
 def _empty_line_in(data: bytes) -> bool:
